@@ -1,0 +1,4 @@
+export * from './spec';
+export * from './model';
+export { resolveTopology, TopologyError, type TopologyProblem } from './resolve';
+export { EXAMPLE_FEDERATION } from './example';

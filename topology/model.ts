@@ -1,0 +1,79 @@
+/**
+ * The resolved topology: validated, with every default applied. Renderers consume only this.
+ */
+import type { BundleEndpointProfile, CaKeyType, DatastoreSpec, LogLevel } from './spec';
+
+export interface Topology {
+  readonly trustDomains: readonly TrustDomain[];
+}
+
+export interface TrustDomain {
+  readonly name: string;
+  /** `spiffe://<name>`. */
+  readonly id: string;
+  readonly clusterName: string;
+  readonly namespaces: { readonly spire: string; readonly directory: string };
+  readonly server: SpireServer;
+  readonly agent: SpireAgent;
+  readonly controllerManager: ControllerManager;
+  /** Present when the domain federates with a peer or a peer federates with it. */
+  readonly bundleEndpoint?: BundleEndpoint;
+  readonly federatesWith: readonly FederationEdge[];
+  readonly apiserver?: ApiServer;
+}
+
+export interface SpireServer {
+  readonly replicas: number;
+  readonly caKeyType: CaKeyType;
+  readonly caTtl: string;
+  readonly x509SvidTtl: string;
+  readonly jwtSvidTtl: string;
+  readonly datastore: DatastoreSpec;
+  readonly keyManager: 'disk' | 'memory';
+  readonly upstreamAuthority?: { readonly type: 'disk'; readonly secretName: string };
+  readonly attestedClusters: readonly string[];
+  readonly logLevel: LogLevel;
+  /** `spiffe://<name>/spire/server`, the ID the server and its bundle endpoint present. */
+  readonly spiffeId: string;
+}
+
+export interface SpireAgent {
+  readonly socket: 'hostPath' | 'csi';
+  readonly socketHostDir: string;
+  readonly clusterName: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface ControllerManager {
+  readonly className: string;
+  readonly clusterName: string;
+  readonly entryIdPrefix: string;
+}
+
+export interface BundleEndpoint {
+  readonly port: number;
+  readonly profile: BundleEndpointProfile;
+  readonly servingCertSecret?: string;
+  readonly refreshHint: string;
+  readonly serviceType: 'NodePort' | 'LoadBalancer';
+  readonly nodePort: number;
+  readonly url?: string;
+}
+
+export type FederationEdge =
+  | (FederationEdgeBase & { readonly profile: 'https_spiffe'; readonly endpointSpiffeId: string })
+  | (FederationEdgeBase & { readonly profile: 'https_web' });
+
+interface FederationEdgeBase {
+  readonly trustDomain: string;
+  readonly bundleEndpointUrl: string;
+  readonly trustDomainBundle?: string;
+}
+
+export interface ApiServer {
+  readonly serviceAccount: string;
+  readonly replicas: number;
+  readonly port: number;
+  /** `spiffe://<name>/ns/<directory namespace>/sa/<serviceAccount>`. */
+  readonly spiffeId: string;
+}

@@ -1,0 +1,268 @@
+/**
+ * The topology as a user writes it: trust domains, their SPIRE options and their federation.
+ *
+ * Every optional member has a default applied by `resolveTopology`, which validates the whole
+ * description and returns the resolved model (`./model.ts`) that all renderers consume.
+ */
+
+/** A set of SPIFFE trust domains, each served by its own SPIRE server, and how they federate. */
+export interface TopologySpec {
+  /** The trust domains; names must be unique. */
+  readonly trustDomains: readonly TrustDomainSpec[];
+}
+
+/** One trust domain: a SPIRE server, its agents and controller manager on one Kubernetes cluster. */
+export interface TrustDomainSpec {
+  /** The trust domain name, e.g. `dir.example` (lowercase letters, digits, `.`, `_`, `-`). */
+  readonly name: string;
+  /** The Kubernetes cluster name used by node attestation and the controller manager. */
+  readonly clusterName: string;
+  /**
+   * Namespaces of the domain's components.
+   * @default { spire: 'spire-system', directory: 'dir' }
+   */
+  readonly namespaces?: NamespacesSpec;
+  /**
+   * SPIRE server options.
+   * @default see SpireServerSpec
+   */
+  readonly server?: SpireServerSpec;
+  /**
+   * SPIRE agent options.
+   * @default see SpireAgentSpec
+   */
+  readonly agent?: SpireAgentSpec;
+  /**
+   * SPIRE controller manager options.
+   * @default see ControllerManagerSpec
+   */
+  readonly controllerManager?: ControllerManagerSpec;
+  /**
+   * The bundle endpoint this domain serves to its peers. It is enabled whenever the domain
+   * federates with a peer or a peer federates with it.
+   * @default see BundleEndpointSpec
+   */
+  readonly bundleEndpoint?: BundleEndpointSpec;
+  /**
+   * Peers whose trust bundles this domain fetches and trusts.
+   * @default []
+   */
+  readonly federatesWith?: readonly FederationEdgeSpec[];
+  /**
+   * Where the Directory apiserver runs in this domain; omit for a domain with clients only.
+   * @default - no apiserver
+   */
+  readonly apiserver?: ApiServerSpec;
+}
+
+export interface NamespacesSpec {
+  /**
+   * Namespace of the SPIRE server, agent and controller manager.
+   * @default 'spire-system'
+   */
+  readonly spire?: string;
+  /**
+   * Namespace of the Directory apiserver and dirctl workloads.
+   * @default 'dir'
+   */
+  readonly directory?: string;
+}
+
+export type CaKeyType = 'rsa-2048' | 'rsa-4096' | 'ec-p256' | 'ec-p384';
+
+export interface SpireServerSpec {
+  /**
+   * Server replicas; more than one needs a shared (postgres) datastore.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Key type of the server CA.
+   * @default 'ec-p256'
+   */
+  readonly caKeyType?: CaKeyType;
+  /**
+   * Lifetime of the server CA, as a Go duration.
+   * @default '24h'
+   */
+  readonly caTtl?: string;
+  /**
+   * Default lifetime of X.509-SVIDs, as a Go duration.
+   * @default '1h'
+   */
+  readonly x509SvidTtl?: string;
+  /**
+   * Default lifetime of JWT-SVIDs, as a Go duration.
+   * @default '5m'
+   */
+  readonly jwtSvidTtl?: string;
+  /**
+   * Where the server keeps registration entries, attested nodes and bundles.
+   * @default { type: 'sqlite' }
+   */
+  readonly datastore?: DatastoreSpec;
+  /**
+   * Where the server keeps its CA private keys.
+   * @default 'disk'
+   */
+  readonly keyManager?: 'disk' | 'memory';
+  /**
+   * An upstream CA that signs the server CA, making the domain's root known before deployment.
+   * @default - the server CA is self-signed
+   */
+  readonly upstreamAuthority?: UpstreamAuthoritySpec;
+  /**
+   * Cluster names whose agents the server attests with `k8s_psat`.
+   * @default [clusterName]
+   */
+  readonly attestedClusters?: readonly string[];
+  /**
+   * Server log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+}
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export type DatastoreSpec =
+  | { readonly type: 'sqlite' }
+  | {
+      readonly type: 'postgres';
+      /** Name of the Secret holding the connection string under the key `connection-string`. */
+      readonly connectionStringSecret: string;
+    };
+
+export interface UpstreamAuthoritySpec {
+  /** The `disk` UpstreamAuthority: a CA certificate and key supplied by the operator. */
+  readonly type: 'disk';
+  /**
+   * Name of the Secret with `tls.crt`, `tls.key` and `bundle.crt` of the upstream CA.
+   * @default 'spire-upstream-ca'
+   */
+  readonly secretName?: string;
+}
+
+export interface SpireAgentSpec {
+  /**
+   * How workloads reach the agent's Workload API socket.
+   * @default 'hostPath'
+   */
+  readonly socket?: 'hostPath' | 'csi';
+  /**
+   * The directory on each node that holds the Workload API socket.
+   * @default '/run/spire/agent-sockets'
+   */
+  readonly socketHostDir?: string;
+  /**
+   * The cluster name the agent presents in `k8s_psat` attestation.
+   * @default clusterName
+   */
+  readonly clusterName?: string;
+  /**
+   * Agent log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+}
+
+export interface ControllerManagerSpec {
+  /**
+   * Class of the ClusterSPIFFEID, ClusterFederatedTrustDomain and ClusterStaticEntry objects it reconciles.
+   * @default 'dir-spire'
+   */
+  readonly className?: string;
+  /**
+   * The cluster name it renders into parent IDs.
+   * @default clusterName
+   */
+  readonly clusterName?: string;
+  /**
+   * Prefix of the entry IDs it owns; entries without it are never deleted by the controller manager.
+   * @default '<clusterName>.'
+   */
+  readonly entryIdPrefix?: string;
+}
+
+export type BundleEndpointProfile = 'https_spiffe' | 'https_web';
+
+export interface BundleEndpointSpec {
+  /**
+   * Port the bundle endpoint listens on inside the server pod.
+   * @default 8443
+   */
+  readonly port?: number;
+  /**
+   * How the endpoint authenticates itself to peers.
+   * @default 'https_spiffe'
+   */
+  readonly profile?: BundleEndpointProfile;
+  /**
+   * Secret with `tls.crt` and `tls.key` of a Web-PKI serving certificate; required for `https_web`.
+   * @default - none
+   */
+  readonly servingCertSecret?: string;
+  /**
+   * How often peers should refresh the bundle, as a Go duration.
+   * @default '5m'
+   */
+  readonly refreshHint?: string;
+  /**
+   * How the endpoint is exposed to peers in other clusters.
+   * @default 'NodePort'
+   */
+  readonly serviceType?: 'NodePort' | 'LoadBalancer';
+  /**
+   * The fixed node port for `NodePort` services (30000-32767).
+   * @default 32443
+   */
+  readonly nodePort?: number;
+  /**
+   * The https URL at which peers reach this endpoint; used by peers that give no URL of their own.
+   * @default - none: each peer edge must then name the URL
+   */
+  readonly url?: string;
+}
+
+export interface FederationEdgeSpec {
+  /** The peer trust domain's name. */
+  readonly trustDomain: string;
+  /**
+   * The peer's bundle endpoint URL (https).
+   * @default the peer's `bundleEndpoint.url` when the peer is in this topology
+   */
+  readonly bundleEndpointUrl?: string;
+  /**
+   * The profile the peer's bundle endpoint uses.
+   * @default the peer's `bundleEndpoint.profile`, else 'https_spiffe'
+   */
+  readonly profile?: BundleEndpointProfile;
+  /**
+   * The SPIFFE ID the peer's endpoint presents (`https_spiffe` only).
+   * @default 'spiffe://<peer>/spire/server'
+   */
+  readonly endpointSpiffeId?: string;
+  /**
+   * The peer's trust bundle in SPIFFE (JWKS) format, seeding the first fetch of an `https_spiffe` endpoint.
+   * @default - none: the bundle must be set by other means before the first fetch succeeds
+   */
+  readonly trustDomainBundle?: string;
+}
+
+export interface ApiServerSpec {
+  /**
+   * The apiserver's service account, which becomes the path of its SPIFFE ID.
+   * @default 'dir-apiserver'
+   */
+  readonly serviceAccount?: string;
+  /**
+   * Apiserver replicas.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * gRPC port of the apiserver.
+   * @default 8888
+   */
+  readonly port?: number;
+}
