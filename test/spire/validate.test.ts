@@ -1,0 +1,91 @@
+/**
+ * Every config the renderer produces must pass the real SPIRE binaries' `validate`, built by
+ * `npm run setup` (which `npm test` runs first).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderAgentConfig } from '../../spire/config/agent-config';
+import type { ServerPlacement } from '../../spire/config/placement';
+import { serializeSpireConfig } from '../../spire/config/plugin';
+import { renderServerConfig } from '../../spire/config/server-config';
+import { ensureSpire } from '../../spire/install';
+import { kubernetesAgentPlacement, kubernetesServerPlacement } from '../../spire/kubernetes/placement';
+import { validateAgentConfig, validateServerConfig } from '../../spire/validate';
+import type { TrustDomain } from '../../topology';
+import { processAgentPlacement, processServerPlacement, rendererVariants } from './config-variants';
+
+const POSTGRES_ENV = { SPIRE_DATASTORE_CONNECTION_STRING: 'dbname=spire host=127.0.0.1 user=spire sslmode=disable' };
+
+function processPlacementFor(td: TrustDomain): ServerPlacement {
+  return processServerPlacement('/tmp/dirtk-validate', {
+    ...(td.server.upstreamAuthority && {
+      upstreamAuthority: { certFile: '/tmp/ca/tls.crt', keyFile: '/tmp/ca/tls.key', bundleFile: '/tmp/ca/bundle.crt' },
+    }),
+    ...(td.bundleEndpoint?.profile === 'https_web' && {
+      bundleEndpointServingCert: { certFile: '/tmp/web/tls.crt', keyFile: '/tmp/web/tls.key' },
+    }),
+    ...(td.server.datastore.type === 'postgres' && { postgresConnectionString: '${SPIRE_DATASTORE_CONNECTION_STRING}' }),
+  });
+}
+
+describe('rendered SPIRE configs pass the real validate', () => {
+  beforeAll(async () => {
+    await ensureSpire({ binaries: true });
+  }, 1_800_000);
+
+  describe.each(rendererVariants())('%s', (_name, td) => {
+    it('server.conf for Kubernetes', async () => {
+      const result = await validateServerConfig(serializeSpireConfig(renderServerConfig(td, kubernetesServerPlacement(td))), POSTGRES_ENV);
+      expect(result.output).toContain('SPIRE server configuration file is valid');
+      expect(result.valid).toBe(true);
+    });
+
+    it('server.conf for a local process with static federation', async () => {
+      const result = await validateServerConfig(serializeSpireConfig(renderServerConfig(td, processPlacementFor(td))), POSTGRES_ENV);
+      expect(result.output).toContain('SPIRE server configuration file is valid');
+      expect(result.valid).toBe(true);
+    });
+
+    it('agent.conf for Kubernetes', async () => {
+      const result = await validateAgentConfig(serializeSpireConfig(renderAgentConfig(td, kubernetesAgentPlacement(td))));
+      expect(result.output).toContain('SPIRE agent configuration file is valid');
+      expect(result.valid).toBe(true);
+    });
+  });
+
+  it('agent.conf for a local process with join_token or x509pop attestation', async () => {
+    const [, td] = rendererVariants()[0]!;
+    for (const placement of [
+      processAgentPlacement('/tmp/dirtk-validate'),
+      processAgentPlacement('/tmp/dirtk-validate', {
+        nodeAttestor: { type: 'x509pop', privateKeyPath: '/tmp/node/key.pem', certificatePath: '/tmp/node/cert.pem' },
+      }),
+    ]) {
+      const result = await validateAgentConfig(serializeSpireConfig(renderAgentConfig(td, placement)));
+      expect(result.output).toContain('SPIRE agent configuration file is valid');
+    }
+  });
+
+  it('server.conf with x509pop node attestation', async () => {
+    const [, td] = rendererVariants()[0]!;
+    const config = renderServerConfig(td, processServerPlacement('/tmp/dirtk-validate', { nodeAttestor: { type: 'x509pop', caBundlePath: '/tmp/ca.pem' } }));
+    expect((await validateServerConfig(serializeSpireConfig(config))).valid).toBe(true);
+  });
+
+  describe('the check can fail', () => {
+    it('rejects a server.conf with an unknown key', async () => {
+      const [, td] = rendererVariants()[0]!;
+      const config = renderServerConfig(td, kubernetesServerPlacement(td));
+      (config.server as Record<string, unknown>).trust_domian = 'typo.example';
+      const result = await validateServerConfig(serializeSpireConfig(config));
+      expect(result.valid).toBe(false);
+      expect(result.output).toMatch(/trust_domian/);
+    });
+
+    it('rejects an agent.conf without a trust domain', async () => {
+      const [, td] = rendererVariants()[0]!;
+      const config = renderAgentConfig(td, kubernetesAgentPlacement(td));
+      delete (config.agent as Record<string, unknown>).trust_domain;
+      expect((await validateAgentConfig(serializeSpireConfig(config))).valid).toBe(false);
+    });
+  });
+});

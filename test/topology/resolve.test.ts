@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EXAMPLE_FEDERATION,
+  resolveTopology,
+  TopologyError,
+  type TopologySpec,
+  type TrustDomainSpec,
+} from '../../topology';
+
+function domain(overrides: Partial<TrustDomainSpec> = {}): TrustDomainSpec {
+  return { name: 'a.example', clusterName: 'a', ...overrides };
+}
+
+function problemsOf(spec: TopologySpec): string[] {
+  try {
+    resolveTopology(spec);
+  } catch (error) {
+    expect(error).toBeInstanceOf(TopologyError);
+    return (error as TopologyError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  return [];
+}
+
+describe('resolveTopology defaults', () => {
+  it('resolves the example federation with both bundle endpoints and the apiserver identity', () => {
+    const topology = resolveTopology(EXAMPLE_FEDERATION);
+    const [dir, dirctl] = topology.trustDomains;
+    expect(dir?.federatesWith).toEqual([
+      {
+        trustDomain: 'dirctl.example',
+        bundleEndpointUrl: 'https://dirctl-example-control-plane:32443',
+        profile: 'https_spiffe',
+        endpointSpiffeId: 'spiffe://dirctl.example/spire/server',
+      },
+    ]);
+    expect(dir?.bundleEndpoint?.profile).toBe('https_spiffe');
+    expect(dir?.apiserver?.spiffeId).toBe('spiffe://dir.example/ns/dir/sa/dir-apiserver');
+    expect(dirctl?.apiserver).toBeUndefined();
+    expect(dirctl?.controllerManager).toEqual({
+      className: 'dir-spire',
+      clusterName: 'dirctl-example',
+      entryIdPrefix: 'dirctl-example.',
+    });
+  });
+
+  it('serves a bundle endpoint only from domains that take part in federation', () => {
+    const topology = resolveTopology({
+      trustDomains: [
+        domain({ federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://b:8443' }] }),
+        domain({ name: 'b.example', clusterName: 'b' }),
+        domain({ name: 'c.example', clusterName: 'c' }),
+      ],
+    });
+    expect(topology.trustDomains.map((td) => td.bundleEndpoint !== undefined)).toEqual([true, true, false]);
+  });
+
+  it('takes the URL and profile of an edge from the peer it names', () => {
+    const topology = resolveTopology({
+      trustDomains: [
+        domain({ federatesWith: [{ trustDomain: 'b.example' }] }),
+        domain({
+          name: 'b.example',
+          clusterName: 'b',
+          bundleEndpoint: { url: 'https://b.example.org', profile: 'https_web', servingCertSecret: 'b-tls' },
+        }),
+      ],
+    });
+    expect(topology.trustDomains[0]?.federatesWith[0]).toEqual({
+      trustDomain: 'b.example',
+      bundleEndpointUrl: 'https://b.example.org',
+      profile: 'https_web',
+    });
+  });
+});
+
+describe('resolveTopology rejects', () => {
+  const rules: Array<[string, TopologySpec, RegExp]> = [
+    ['no trust domains', { trustDomains: [] }, /^trustDomains: at least one trust domain/],
+    [
+      'an invalid trust domain name',
+      { trustDomains: [domain({ name: 'Dir.Example' })] },
+      /trustDomains\[0\] \(Dir\.Example\)\.name: .*trust domain has the character "D"/,
+    ],
+    [
+      'a trust domain given as a SPIFFE ID',
+      { trustDomains: [domain({ name: 'spiffe://a.example' })] },
+      /\.name: give the bare name "a\.example", not a SPIFFE ID/,
+    ],
+    [
+      'duplicate trust domains',
+      { trustDomains: [domain(), domain({ clusterName: 'other' })] },
+      /trustDomains\[1\] \(a\.example\)\.name: trust domain "a\.example" is declared more than once/,
+    ],
+    [
+      'a domain federating with itself',
+      { trustDomains: [domain({ federatesWith: [{ trustDomain: 'a.example', bundleEndpointUrl: 'https://a:8443' }] })] },
+      /federatesWith\[0\]\.trustDomain: trust domain "a\.example" cannot federate with itself/,
+    ],
+    [
+      'an edge to an unknown domain without a URL',
+      { trustDomains: [domain({ federatesWith: [{ trustDomain: 'elsewhere.example' }] })] },
+      /federatesWith\[0\]\.bundleEndpointUrl: "elsewhere\.example" is not in this topology, so its bundle endpoint URL must be given/,
+    ],
+    [
+      'an edge to a known domain that publishes no URL',
+      {
+        trustDomains: [domain({ federatesWith: [{ trustDomain: 'b.example' }] }), domain({ name: 'b.example', clusterName: 'b' })],
+      },
+      /no URL for the bundle endpoint of "b\.example": set this edge's bundleEndpointUrl or that domain's bundleEndpoint\.url/,
+    ],
+    [
+      'an edge with an invalid peer name',
+      { trustDomains: [domain({ federatesWith: [{ trustDomain: 'b.example:443', bundleEndpointUrl: 'https://b' }] })] },
+      /federatesWith\[0\]\.trustDomain: .*a port is not allowed/,
+    ],
+    [
+      'a plain-http bundle endpoint URL',
+      { trustDomains: [domain({ federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'http://b:8443' }] })] },
+      /bundleEndpointUrl: "http:\/\/b:8443" must use https/,
+    ],
+    [
+      'a bundle endpoint URL with user info',
+      { trustDomains: [domain({ federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://u:p@b:8443' }] })] },
+      /must not carry user info/,
+    ],
+    [
+      'https_web with an endpoint SPIFFE ID',
+      {
+        trustDomains: [
+          domain({
+            federatesWith: [
+              { trustDomain: 'b.example', bundleEndpointUrl: 'https://b', profile: 'https_web', endpointSpiffeId: 'spiffe://b.example/spire/server' },
+            ],
+          }),
+        ],
+      },
+      /federatesWith\[0\]\.endpointSpiffeId: an https_web bundle endpoint is authenticated by Web PKI; remove endpointSpiffeId/,
+    ],
+    [
+      'an invalid endpoint SPIFFE ID',
+      {
+        trustDomains: [
+          domain({ federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://b', endpointSpiffeId: 'spiffe://b.example/a/../b' }] }),
+        ],
+      },
+      /endpointSpiffeId: .*path has a "\.\." segment/,
+    ],
+    [
+      'a PEM trust domain bundle',
+      {
+        trustDomains: [
+          domain({
+            federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://b', trustDomainBundle: '-----BEGIN CERTIFICATE-----' }],
+          }),
+        ],
+      },
+      /trustDomainBundle: must be a SPIFFE bundle in JSON .*not PEM/,
+    ],
+    [
+      'the same peer twice',
+      {
+        trustDomains: [
+          domain({
+            federatesWith: [
+              { trustDomain: 'b.example', bundleEndpointUrl: 'https://b' },
+              { trustDomain: 'b.example', bundleEndpointUrl: 'https://b2' },
+            ],
+          }),
+        ],
+      },
+      /federatesWith\[1\]\.trustDomain: federates with "b\.example" more than once/,
+    ],
+    [
+      'sqlite with more than one server replica',
+      { trustDomains: [domain({ server: { replicas: 3 } })] },
+      /server\.replicas: 3 replicas cannot share a sqlite datastore; use one replica or datastore \{ type: 'postgres' \}/,
+    ],
+    [
+      'an agent cluster name the server does not attest',
+      { trustDomains: [domain({ agent: { clusterName: 'other' } })] },
+      /agent\.clusterName: the agent attests as cluster "other" but the server's k8s_psat only accepts \[a\]/,
+    ],
+    [
+      'a controller manager cluster name that differs from the agent',
+      { trustDomains: [domain({ controllerManager: { clusterName: 'other' } })] },
+      /controllerManager\.clusterName: "other" differs from the agent's cluster "a"; entries would get the wrong parent ID/,
+    ],
+    [
+      'server attested clusters that leave out the agent',
+      { trustDomains: [domain({ server: { attestedClusters: ['b'] } })] },
+      /agent\.clusterName: the agent attests as cluster "a" but the server's k8s_psat only accepts \[b\]/,
+    ],
+    [
+      'an empty entry ID prefix',
+      { trustDomains: [domain({ controllerManager: { entryIdPrefix: '' } })] },
+      /entryIdPrefix: must not be empty: without a prefix the controller manager deletes every entry/,
+    ],
+    ['a malformed TTL', { trustDomains: [domain({ server: { caTtl: '1 day' } })] }, /server\.caTtl: "1 day" is not a positive Go duration/],
+    [
+      'an SVID TTL not shorter than the CA TTL',
+      { trustDomains: [domain({ server: { caTtl: '1h', x509SvidTtl: '2h' } })] },
+      /server\.x509SvidTtl: 2h must be shorter than the CA lifetime caTtl \(1h\)/,
+    ],
+    [
+      'a node port outside the range',
+      {
+        trustDomains: [
+          domain({ bundleEndpoint: { nodePort: 8443 }, federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://b' }] }),
+        ],
+      },
+      /bundleEndpoint\.nodePort: 8443 is outside the node port range 30000-32767/,
+    ],
+    [
+      'an https_web endpoint without a serving certificate',
+      {
+        trustDomains: [
+          domain({ bundleEndpoint: { profile: 'https_web' }, federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://b' }] }),
+        ],
+      },
+      /bundleEndpoint\.servingCertSecret: an https_web bundle endpoint needs a Web-PKI serving certificate Secret/,
+    ],
+    ['an invalid cluster name', { trustDomains: [domain({ clusterName: 'Kind_A' })] }, /clusterName: cluster name "Kind_A" must be a DNS label/],
+    [
+      'an invalid namespace',
+      { trustDomains: [domain({ namespaces: { spire: 'spire.system' } })] },
+      /namespaces\.spire: namespace "spire\.system" must be a DNS label/,
+    ],
+    [
+      'a relative socket directory',
+      { trustDomains: [domain({ agent: { socketHostDir: 'run/spire' } })] },
+      /agent\.socketHostDir: "run\/spire" must be an absolute path/,
+    ],
+  ];
+
+  it.each(rules)('%s', (_rule, spec, message) => {
+    const problems = problemsOf(spec);
+    expect(problems.some((p) => message.test(p)), `problems were:\n${problems.join('\n')}`).toBe(true);
+  });
+
+  it('lists every problem at once, each with its path', () => {
+    const error = (() => {
+      try {
+        resolveTopology({
+          trustDomains: [
+            domain({ name: 'Bad', server: { replicas: 2 }, federatesWith: [{ trustDomain: 'nowhere.example' }] }),
+            domain({ name: 'b.example', clusterName: 'B' }),
+          ],
+        });
+      } catch (e) {
+        return e as TopologyError;
+      }
+      throw new Error('expected a TopologyError');
+    })();
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'trustDomains[0] (Bad).name',
+      'trustDomains[0] (Bad).server.replicas',
+      'trustDomains[0] (Bad).federatesWith[0].bundleEndpointUrl',
+      'trustDomains[1] (b.example).clusterName',
+      'trustDomains[1] (b.example).server.attestedClusters[0]',
+    ]);
+    expect(error.message).toMatch(/^invalid topology \(\d+ problems\):\n {2}- trustDomains\[0\] \(Bad\)\.name: /);
+  });
+});
