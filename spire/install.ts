@@ -155,7 +155,6 @@ async function installCrds(log: (line: string) => void): Promise<void> {
 
 async function installBinaries(log: (line: string) => void): Promise<void> {
   const { execa } = await import('execa');
-  const bin = path.join(INSTALL_DIR, 'bin');
   const staging = path.join(INSTALL_DIR, 'staging');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });

@@ -12,22 +12,38 @@ export interface ValidationResult {
   readonly output: string;
 }
 
-/** Validates a server.conf text; `env` supplies the variables `-expandEnv` substitutes. */
-export function validateServerConfig(config: string, env: Record<string, string> = {}): Promise<ValidationResult> {
-  return validate(installedSpire().serverBin, 'server.conf', config, env);
+export interface ValidationOptions {
+  /** Variables `-expandEnv` substitutes. */
+  readonly env?: Record<string, string>;
+  /**
+   * Files the config names that `validate` opens (e.g. an x509pop CA bundle or a serving certificate),
+   * by the path the config gives. They are written to a scratch directory and the config is pointed there.
+   */
+  readonly files?: Record<string, string>;
 }
 
-/** Validates an agent.conf text; `env` supplies the variables `-expandEnv` substitutes. */
-export function validateAgentConfig(config: string, env: Record<string, string> = {}): Promise<ValidationResult> {
-  return validate(installedSpire().agentBin, 'agent.conf', config, env);
+/** Validates a server.conf text. */
+export function validateServerConfig(config: string, options: ValidationOptions = {}): Promise<ValidationResult> {
+  return validate(installedSpire().serverBin, 'server.conf', config, options);
 }
 
-async function validate(binary: string, fileName: string, config: string, env: Record<string, string>): Promise<ValidationResult> {
+/** Validates an agent.conf text. */
+export function validateAgentConfig(config: string, options: ValidationOptions = {}): Promise<ValidationResult> {
+  return validate(installedSpire().agentBin, 'agent.conf', config, options);
+}
+
+async function validate(binary: string, fileName: string, config: string, { env = {}, files = {} }: ValidationOptions): Promise<ValidationResult> {
   const { execa } = await import('execa');
   const dir = mkdtempSync(path.join(tmpdir(), 'dirtk-validate-'));
   try {
+    let text = config;
+    Object.entries(files).forEach(([original, content], index) => {
+      const copy = path.join(dir, `file-${index}${path.extname(original)}`);
+      writeFileSync(copy, content);
+      text = text.split(JSON.stringify(original)).join(JSON.stringify(copy));
+    });
     const file = path.join(dir, fileName);
-    writeFileSync(file, config);
+    writeFileSync(file, text);
     const result = await execa(binary, ['validate', '-expandEnv', '-config', file], {
       env,
       extendEnv: false,

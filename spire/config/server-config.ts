@@ -130,7 +130,8 @@ function renderHttpsWebProfile(td: TrustDomain, placement: ServerPlacement) {
     throw new Error(`trust domain ${td.name} serves its bundle with https_web but its placement gives no serving certificate`);
   }
   return labelledBlock('https_web', {
-    serving_cert_file: { cert_file_path: cert.certFile, key_file_path: cert.keyFile },
+    // SPIRE 1.15 fails on an absent interval (it parses the empty string) instead of applying its 1h default.
+    serving_cert_file: { cert_file_path: cert.certFile, key_file_path: cert.keyFile, file_sync_interval: '1h' },
   });
 }
 

@@ -1,0 +1,13 @@
+export * from './custom-resources/spire-resource';
+export * from './custom-resources/cluster-spiffe-id';
+export * from './custom-resources/cluster-federated-trust-domain';
+export * from './custom-resources/cluster-static-entry';
+export * from './spire-crds-chart';
+export * from './spire-controller-manager';
+export * from './spire-server';
+export * from './spire-agent';
+export * from './spiffe-csi-driver';
+export * from './federated-trust-domain';
+export * from './trust-domain-chart';
+export * from './manifests';
+export type { ClusterRoleGrant, RoleGrant } from './rbac';

@@ -1,0 +1,52 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { synthesize } from '../../apps/synth/main';
+import { trustDomainManifests } from '../../constructs';
+import { ensureSpire, PROJECT_ROOT } from '../../spire/install';
+import { EXAMPLE, EXAMPLE_SPEC } from './fixtures';
+import { TopologyError } from '../../topology';
+
+function readManifests(file: string): unknown[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as unknown);
+}
+
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'dirtk-synth-'));
+
+beforeAll(() => ensureSpire({ binaries: false }));
+
+describe('apps/synth', () => {
+  it('writes one file per trust domain, each holding that domain’s manifests', () => {
+    const outdir = path.join(tempDir(), 'dist');
+    const files = synthesize(EXAMPLE_SPEC, outdir);
+    expect(readdirSync(outdir).sort()).toEqual(['dir.example.k8s.yaml', 'dirctl.example.k8s.yaml']);
+    expect(files.map((f) => path.basename(f))).toEqual(['dir.example.k8s.yaml', 'dirctl.example.k8s.yaml']);
+    for (const td of EXAMPLE.trustDomains) {
+      expect(readManifests(path.join(outdir, `${td.name}.k8s.yaml`))).toEqual(trustDomainManifests(EXAMPLE, td.name));
+    }
+  });
+
+  it('writes nothing for an invalid topology', () => {
+    const outdir = path.join(tempDir(), 'dist');
+    const invalid = { trustDomains: [{ name: 'loop.example', clusterName: 'loop', federatesWith: [{ trustDomain: 'loop.example' }] }] };
+    expect(() => synthesize(invalid, outdir)).toThrow(TopologyError);
+    expect(() => synthesize(invalid, outdir)).toThrow(/cannot federate with itself/);
+    expect(existsSync(outdir)).toBe(false);
+  });
+
+  it('`cdk8s synth` writes the same files into its output directory', async () => {
+    const expected = path.join(tempDir(), 'dist');
+    synthesize(EXAMPLE_SPEC, expected);
+    const outdir = path.join(tempDir(), 'dist');
+    await execa(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir], {
+      cwd: PROJECT_ROOT,
+    });
+    expect(readdirSync(outdir).sort()).toEqual(readdirSync(expected).sort());
+    for (const file of readdirSync(expected)) {
+      expect(readFileSync(path.join(outdir, file), 'utf8')).toBe(readFileSync(path.join(expected, file), 'utf8'));
+    }
+  }, 60_000);
+});

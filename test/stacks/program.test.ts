@@ -1,0 +1,148 @@
+import * as pulumi from '@pulumi/pulumi';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { trustDomainManifests } from '../../constructs';
+import { ensureSpire } from '../../spire/install';
+import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
+import { runStack, SECRET_SIG, SECRET_VALUE_SIG, UNKNOWN } from './harness';
+
+const EXAMPLE = resolveTopology(EXAMPLE_FEDERATION);
+const PEER_STACK = 'organization/dirtk/dirctl-example';
+const DIR_CONFIG = {
+  'dirtk:trustDomain': 'dir.example',
+  'dirtk:kubeContext': 'kind-dir-example',
+  'dirtk:peerStacks': { 'dirctl.example': PEER_STACK },
+};
+const DIRCTL_BUNDLE = JSON.stringify({ keys: [{ use: 'x509-svid', kty: 'EC', crv: 'P-256', x: 'x', y: 'y', x5c: ['MIIB'] }], spiffe_sequence: 1 });
+const DIR_BUNDLE = JSON.stringify({ keys: [], spiffe_sequence: 7 });
+
+const PROVIDER = 'pulumi:providers:kubernetes';
+const CONFIG_GROUP = 'kubernetes:yaml/v2:ConfigGroup';
+const CFTD = 'kubernetes:spire.spiffe.io/v1alpha1:ClusterFederatedTrustDomain';
+const CONFIG_MAP = 'kubernetes:core/v1:ConfigMap';
+const STACK_REFERENCE = 'pulumi:pulumi:StackReference';
+
+type Manifest = Record<string, any>;
+
+function isDirctlCftd(obj: Manifest): boolean {
+  return obj.kind === 'ClusterFederatedTrustDomain' && obj.metadata?.name === 'dirctl.example';
+}
+
+beforeAll(() => ensureSpire({ binaries: false }));
+
+describe('the trust domain stack', () => {
+  it('deploys through an explicit provider for the configured kube context, never the ambient one', async () => {
+    const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustDomain: 'dirctl.example', trustBundle: DIRCTL_BUNDLE } } });
+    const provider = run.one(PROVIDER);
+    expect(provider.inputs.context).toBe('kind-dir-example');
+    const providerRef = `urn:pulumi:test::dirtk::${PROVIDER}::${provider.name}::${provider.name}-id`;
+    for (const type of [CONFIG_GROUP, CFTD, CONFIG_MAP]) {
+      expect(run.one(type).provider, type).toBe(providerRef);
+    }
+  });
+
+  it('applies exactly the synthesized manifests, less the CFTD of a peer whose stack supplies the bundle', async () => {
+    const manifests = trustDomainManifests(EXAMPLE, 'dir.example');
+    expect(manifests.filter(isDirctlCftd)).toHaveLength(1);
+
+    const withPeer = await runStack({ config: DIR_CONFIG });
+    expect(withPeer.one(CONFIG_GROUP).inputs.objs).toEqual(manifests.filter((obj) => !isDirctlCftd(obj)));
+
+    const withoutPeer = await runStack({ config: { ...DIR_CONFIG, 'dirtk:peerStacks': {} } });
+    expect(withoutPeer.one(CONFIG_GROUP).inputs.objs).toEqual(manifests);
+    expect(withoutPeer.all(STACK_REFERENCE)).toEqual([]);
+  });
+
+  it('seeds the peer CFTD with the trust bundle the peer stack exports', async () => {
+    const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustDomain: 'dirctl.example', trustBundle: DIRCTL_BUNDLE } } });
+    expect(run.one(STACK_REFERENCE).inputs.name).toBe(PEER_STACK);
+    const cftd = run.one(CFTD).inputs;
+    expect(cftd.metadata).toEqual({ name: 'dirctl.example' });
+    expect(cftd.spec).toEqual({
+      trustDomain: 'dirctl.example',
+      bundleEndpointURL: 'https://dirctl-example-control-plane:32443',
+      bundleEndpointProfile: { type: 'https_spiffe', endpointSPIFFEID: 'spiffe://dirctl.example/spire/server' },
+      trustDomainBundle: DIRCTL_BUNDLE,
+      className: 'dir-spire',
+    });
+  });
+
+  it('keeps a peer bundle exported as a secret secret', async () => {
+    const run = await runStack({
+      config: DIR_CONFIG,
+      stacks: { [PEER_STACK]: { trustDomain: 'dirctl.example', trustBundle: pulumi.secret(DIRCTL_BUNDLE) } },
+    });
+    const spec = run.one(CFTD).inputs.spec;
+    expect(spec[SECRET_SIG]).toBe(SECRET_VALUE_SIG);
+    expect(spec.value.trustDomainBundle).toBe(DIRCTL_BUNDLE);
+  });
+
+  it('creates no CFTD for a peer whose stack exports no bundle yet, and still succeeds', async () => {
+    for (const outputs of [{}, { trustDomain: 'dirctl.example' }]) {
+      const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: outputs } });
+      expect(run.all(CFTD)).toEqual([]);
+      expect(run.one(STACK_REFERENCE).inputs.name).toBe(PEER_STACK);
+      expect(run.one(CONFIG_GROUP).inputs.objs.some(isDirctlCftd)).toBe(false);
+    }
+  });
+
+  it('exports the trust domain, its bundle endpoint URL, its published trust bundle and the kube context', async () => {
+    const run = await runStack({ config: DIR_CONFIG, bundleConfigMapData: { 'bundle.spiffe': DIR_BUNDLE } });
+    expect(run.outputs).toEqual({
+      trustDomain: 'dir.example',
+      bundleEndpointUrl: 'https://dir-example-control-plane:32443',
+      trustBundle: DIR_BUNDLE,
+      kubeContext: 'kind-dir-example',
+    });
+    expect(run.one(CONFIG_MAP).id).toBe('spire-system/spire-bundle');
+  });
+
+  it('exports no trust bundle while the server has published none', async () => {
+    const run = await runStack({ config: DIR_CONFIG, bundleConfigMapData: {} });
+    expect(run.outputs.trustBundle).toBeUndefined();
+  });
+
+  it('does not read the bundle ConfigMap in a preview, which may run before the server exists', async () => {
+    const run = await runStack({ config: DIR_CONFIG, preview: true });
+    expect(run.all(CONFIG_MAP)).toEqual([]);
+    expect(run.outputs.trustBundle).toBe(UNKNOWN);
+  });
+
+  it('with dirtk:skipAwait, does not wait for workloads nor read a bundle no server can publish', async () => {
+    const run = await runStack({ config: { ...DIR_CONFIG, 'dirtk:skipAwait': 'true' } });
+    expect(run.one(CONFIG_GROUP).inputs.skipAwait).toBe(true);
+    expect(run.all(CONFIG_MAP)).toEqual([]);
+    expect(run.outputs.trustBundle).toBeUndefined();
+
+    const awaited = await runStack({ config: DIR_CONFIG });
+    expect(awaited.one(CONFIG_GROUP).inputs.skipAwait).toBe(false);
+  });
+
+  it('leaves the webhook caBundle the controller manager patches at run time to it', async () => {
+    const run = await runStack({ config: DIR_CONFIG });
+    const [transform, ...others] = run.one(CONFIG_GROUP).transforms ?? [];
+    expect(transform).toBeDefined();
+    expect(others).toEqual([]);
+    const args = (type: string) => ({ custom: true, type, name: 'x', props: {}, opts: { ignoreChanges: ['metadata.labels'] } });
+    const webhook = await transform!(args('kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration'));
+    expect(webhook?.opts.ignoreChanges).toEqual(['metadata.labels', 'webhooks[*].clientConfig.caBundle']);
+    expect(await transform!(args('kubernetes:apps/v1:StatefulSet'))).toBeUndefined();
+  });
+
+  it('fails on an unknown trust domain, naming the known ones', async () => {
+    await expect(runStack({ config: { ...DIR_CONFIG, 'dirtk:trustDomain': 'nope.example' } })).rejects.toThrow(
+      'dirtk:trustDomain "nope.example" is not in the topology; known trust domains: dir.example, dirctl.example',
+    );
+  });
+
+  it('fails when a peer stack deploys another trust domain than the one it is configured for', async () => {
+    await expect(
+      runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustDomain: 'dir.example', trustBundle: DIR_BUNDLE } } }),
+    ).rejects.toThrow(`dirtk:peerStacks maps "dirctl.example" to stack ${PEER_STACK}, but that stack deploys "dir.example"`);
+  });
+
+  it('fails when a peer stack exports a trust bundle that is not SPIFFE bundle JSON text', async () => {
+    await expect(runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustBundle: { keys: [] } } } })).rejects.toThrow(
+      `stack ${PEER_STACK} exports a trustBundle that is not a string (SPIFFE bundle JSON); it cannot seed the federation with "dirctl.example"`,
+    );
+  });
+});
