@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { TrustDomain } from '../topology/model';
 import { renderAgentConfig } from '../spire/config/agent-config';
-import { serializeSpireConfig } from '../spire/config/plugin';
+import { serializeSpireConfig } from '../spire/config/blocks';
 import { AGENT, BUNDLE } from '../spire/kubernetes/layout';
 import { kubernetesAgentPlacement } from '../spire/kubernetes/placement';
 import { IMAGES } from '../spire/versions';

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { TrustDomain } from '../topology/model';
 import { renderServerConfig } from '../spire/config/server-config';
-import { serializeSpireConfig } from '../spire/config/plugin';
+import { serializeSpireConfig } from '../spire/config/blocks';
 import { BUNDLE, SERVER } from '../spire/kubernetes/layout';
 import { kubernetesServerPlacement } from '../spire/kubernetes/placement';
 import { IMAGES } from '../spire/versions';

@@ -1,10 +1,10 @@
 import type { TrustDomain } from '../../topology/model';
-import { addPlugin, type PluginBlocks } from './plugin';
+import { addPlugin, renderObservability, type PluginBlocks } from './blocks';
 import type { AgentPlacement } from './placement';
 
 /** Renders a trust domain's `agent.conf` (in SPIRE's JSON form) for one placement. */
 export function renderAgentConfig(td: TrustDomain, placement: AgentPlacement): Record<string, unknown> {
-  const config: Record<string, unknown> = {
+  return {
     agent: {
       trust_domain: td.name,
       server_address: placement.serverAddress,
@@ -17,18 +17,8 @@ export function renderAgentConfig(td: TrustDomain, placement: AgentPlacement): R
       log_format: 'json',
     },
     plugins: renderAgentPlugins(td, placement),
-    health_checks: {
-      listener_enabled: true,
-      bind_address: placement.healthAddress,
-      bind_port: String(placement.healthPort),
-      live_path: '/live',
-      ready_path: '/ready',
-    },
+    ...renderObservability(placement),
   };
-  if (placement.metricsPort !== undefined) {
-    config.telemetry = { Prometheus: { host: placement.healthAddress, port: placement.metricsPort } };
-  }
-  return config;
 }
 
 function renderAgentPlugins(td: TrustDomain, placement: AgentPlacement): PluginBlocks {

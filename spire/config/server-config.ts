@@ -1,5 +1,5 @@
 import type { FederationEdge, TrustDomain } from '../../topology/model';
-import { addPlugin, labelledBlock, type PluginBlocks } from './plugin';
+import { addPlugin, labelledBlock, renderObservability, type PluginBlocks } from './blocks';
 import type { ServerPlacement } from './placement';
 
 /** Renders a trust domain's `server.conf` (in SPIRE's JSON form) for one placement. */
@@ -22,21 +22,7 @@ export function renderServerConfig(td: TrustDomain, placement: ServerPlacement):
   const federation = renderFederation(td, placement);
   if (federation) server.federation = federation;
 
-  const config: Record<string, unknown> = {
-    server,
-    plugins: renderServerPlugins(td, placement),
-    health_checks: {
-      listener_enabled: true,
-      bind_address: placement.healthAddress,
-      bind_port: String(placement.healthPort),
-      live_path: '/live',
-      ready_path: '/ready',
-    },
-  };
-  if (placement.metricsPort !== undefined) {
-    config.telemetry = { Prometheus: { host: placement.healthAddress, port: placement.metricsPort } };
-  }
-  return config;
+  return { server, plugins: renderServerPlugins(td, placement), ...renderObservability(placement) };
 }
 
 function renderServerPlugins(td: TrustDomain, placement: ServerPlacement): PluginBlocks {

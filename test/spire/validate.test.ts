@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderAgentConfig } from '../../spire/config/agent-config';
 import type { ServerPlacement } from '../../spire/config/placement';
-import { serializeSpireConfig } from '../../spire/config/plugin';
+import { serializeSpireConfig } from '../../spire/config/blocks';
 import { renderServerConfig } from '../../spire/config/server-config';
 import { ensureSpire } from '../../spire/install';
 import { kubernetesAgentPlacement, kubernetesServerPlacement } from '../../spire/kubernetes/placement';

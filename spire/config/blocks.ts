@@ -1,3 +1,5 @@
+/** Building blocks shared by the server and agent configs. */
+
 /** SPIRE's JSON form of an HCL plugin block: `{ "<Type>": [{ "<name>": { "plugin_data": {...} } }] }`. */
 export type PluginBlocks = Record<string, Array<Record<string, { plugin_data: Record<string, unknown> }>>>;
 
@@ -14,4 +16,24 @@ export function labelledBlock(label: string, body: Record<string, unknown> = {})
 /** The text SPIRE reads from `server.conf` / `agent.conf`: JSON, which its HCL parser accepts as is. */
 export function serializeSpireConfig(config: object): string {
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** The health listener (`/live`, `/ready`) and, when the placement has a metrics port, Prometheus telemetry. */
+export function renderObservability(placement: {
+  readonly healthAddress: string;
+  readonly healthPort: number;
+  readonly metricsPort?: number;
+}): Record<string, unknown> {
+  return {
+    health_checks: {
+      listener_enabled: true,
+      bind_address: placement.healthAddress,
+      bind_port: String(placement.healthPort),
+      live_path: '/live',
+      ready_path: '/ready',
+    },
+    ...(placement.metricsPort !== undefined && {
+      telemetry: { Prometheus: { host: placement.healthAddress, port: placement.metricsPort } },
+    }),
+  };
 }
