@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
+import { spiffeBench } from './spiffe';
 
 const TSX = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
 
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
       baseline: { ...baseline, note: 'one standalone trust domain' },
       federated,
     },
+    spiffe: await spiffeBench(),
   };
   console.log(JSON.stringify(report, null, 2));
 }
