@@ -1,0 +1,11 @@
+export { type AuthzAuditRecord, auditRecord } from './audit';
+export { parseCsvPolicy } from './csv-policy';
+export { defaultPolicy } from './default-policy';
+export { type Authorizer, AuthzEngine, type Decision } from './engine';
+export { PatternError, PolicyError } from './errors';
+export { MethodPattern } from './method-pattern';
+export type { Effect, Policy, Rule, Subject } from './policy';
+export { PolicyFile, type PolicyFileOptions, PolicyReloadError } from './policy-file';
+export { SpiffeIdPattern } from './spiffe-id-pattern';
+export { validatePolicy } from './validate';
+export { parseYamlPolicy } from './yaml-policy';
