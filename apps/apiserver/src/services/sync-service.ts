@@ -1,0 +1,82 @@
+/** SyncService handlers: sync bookkeeping in the store, and caller-scoped registry credentials. */
+import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type {
+  CreateSyncRequest,
+  CreateSyncResponse,
+  GetSyncResponse,
+  ListSyncsItem,
+  ListSyncsRequest,
+  RequestRegistryCredentialsResponse,
+  SyncIdRequest,
+} from '../api/messages';
+import type { Sync, SyncStore } from '../store/syncs';
+import type { CallerContext } from './caller';
+import type { RegistryCredentialIssuer } from './registry-credentials';
+import { send } from './streams';
+
+/** The registry that peers pull synced records from, as advertised to them. */
+export interface AdvertisedRegistry {
+  /** Address with scheme if any, e.g. `dir-zot.dir.svc.cluster.local:5000`. */
+  readonly address: string;
+  /** Plain HTTP rather than HTTPS. */
+  readonly insecure: boolean;
+  readonly credentials: RegistryCredentialIssuer;
+}
+
+export type SyncServiceHandlers = {
+  CreateSync(call: ServerUnaryCall<CreateSyncRequest, CreateSyncResponse>): Promise<CreateSyncResponse>;
+  ListSyncs(call: ServerWritableStream<ListSyncsRequest, ListSyncsItem>): Promise<void>;
+  GetSync(call: ServerUnaryCall<SyncIdRequest, GetSyncResponse>): Promise<GetSyncResponse>;
+  DeleteSync(call: ServerUnaryCall<SyncIdRequest, Record<string, never>>): Promise<Record<string, never>>;
+  RequestRegistryCredentials(call: ServerUnaryCall<unknown, RequestRegistryCredentialsResponse>, caller: CallerContext): Promise<RequestRegistryCredentialsResponse>;
+};
+
+export function syncServiceHandlers(syncs: SyncStore, registry: AdvertisedRegistry): SyncServiceHandlers {
+  return {
+    async CreateSync({ request }) {
+      const sync = await syncs.create({
+        remoteDirectoryUrl: request.remote_directory_url.trim(),
+        remoteRegistryUrl: request.remote_registry_url.trim(),
+        repositoryName: request.repository_name.trim(),
+        cids: request.cids,
+      });
+      return { sync_id: sync.id };
+    },
+
+    async ListSyncs(call) {
+      for (const sync of await syncs.list({ limit: call.request.limit, offset: call.request.offset })) await send(call, listItem(sync));
+    },
+
+    async GetSync({ request }) {
+      const sync = await syncs.get(request.sync_id);
+      return { ...listItem(sync), created_time: sync.createdTime, last_update_time: sync.lastUpdateTime };
+    },
+
+    async DeleteSync({ request }) {
+      await syncs.delete(request.sync_id);
+      return {};
+    },
+
+    async RequestRegistryCredentials(_call, caller) {
+      const credentials = registry.credentials.issue(caller.spiffeId);
+      return {
+        success: true,
+        error_message: '',
+        registry_address: registry.address,
+        basic_auth: { username: credentials.username, password: credentials.password },
+        repository_name: credentials.repository,
+        insecure: registry.insecure,
+      };
+    },
+  };
+}
+
+function listItem(sync: Sync): ListSyncsItem {
+  return {
+    sync_id: sync.id,
+    status: sync.status,
+    remote_directory_url: sync.remoteDirectoryUrl,
+    remote_registry_url: sync.remoteRegistryUrl,
+    repository_name: sync.repositoryName,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The embedded directory store: one directory on local disk, no server.
+ *
+ *   <root>/records/     records by CID
+ *   <root>/referrers/   referrers, one directory per record
+ *   <root>/syncs/       sync operations
+ *
+ * One process owns a root at a time. Opening removes what an interrupted write or delete left
+ * behind: temporary files, and referrers of records that no longer exist.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureDirectory, fileExists, isTempFile, removeTempFiles } from './durable-fs';
+import { RecordStore } from './records';
+import { SyncStore } from './syncs';
+
+export interface Store {
+  readonly root: string;
+  readonly records: RecordStore;
+  readonly syncs: SyncStore;
+}
+
+export interface OpenStoreOptions {
+  /** Clock for the timestamps the store assigns. */
+  readonly now?: () => Date;
+}
+
+export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const now = options.now ?? (() => new Date());
+  const dirs = { records: path.join(root, 'records'), referrers: path.join(root, 'referrers'), syncs: path.join(root, 'syncs') };
+  for (const dir of Object.values(dirs)) {
+    await ensureDirectory(dir);
+    await removeTempFiles(dir);
+  }
+  await sweepReferrers(dirs.referrers, dirs.records);
+  return { root, records: new RecordStore(dirs, now), syncs: new SyncStore(dirs.syncs, now) };
+}
+
+async function sweepReferrers(referrersDir: string, recordsDir: string): Promise<void> {
+  for (const name of await readdir(referrersDir)) {
+    const dir = path.join(referrersDir, name);
+    if (isTempFile(name) || !(await fileExists(path.join(recordsDir, name)))) {
+      await rm(dir, { recursive: true, force: true });
+    } else {
+      await removeTempFiles(dir);
+    }
+  }
+}
