@@ -22,6 +22,9 @@ export class TrustDomain {
 
   /** Parses `example.org` or `spiffe://example.org` (the forms the Workload API and federatesWith use). */
   static parse(input: string): TrustDomain {
+    if (!input.startsWith(SCHEME) && input.includes('://')) {
+      throw new SpiffeIdError(input, `a trust domain ID must start with the lowercase scheme "${SCHEME}"`);
+    }
     const name = input.startsWith(SCHEME) ? stripIdOfTrustDomainForm(input) : input;
     checkTrustDomainName(input, name);
     return new TrustDomain(name);
@@ -32,8 +35,11 @@ export class TrustDomain {
     return `${SCHEME}${this.name}`;
   }
 
-  /** An ID in this trust domain with the given path (which must start with `/`). */
+  /** An ID in this trust domain with the given path (empty, or starting with `/`). */
   withPath(path: string): SpiffeId {
+    if (path !== '' && !path.startsWith('/')) {
+      throw new SpiffeIdError(path, 'a path must be empty or start with "/"');
+    }
     return SpiffeId.parse(`${this.id}${path}`);
   }
 
