@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { DirectoryMetrics } from '../../apps/apiserver/src/observability/metrics';
-import { serveMetrics } from '../../apps/apiserver/src/observability/metrics-endpoint';
+import { serveHttpEndpoint } from '../../apps/apiserver/src/observability/http-endpoint';
 
 function capture(level?: 'debug' | 'info' | 'warn' | 'error') {
   const lines: string[] = [];
@@ -74,7 +74,7 @@ describe('metrics', () => {
   it('serves /metrics on 127.0.0.1 in the Prometheus text format', async () => {
     const metrics = new DirectoryMetrics();
     metrics.recordAuthzDecision('allow');
-    const endpoint = await serveMetrics(metrics.registry, { port: 0 });
+    const endpoint = await serveHttpEndpoint(metrics.registry, { port: 0 });
     try {
       const ok = await get(endpoint.port, '/metrics');
       expect(ok.status).toBe(200);
@@ -83,6 +83,19 @@ describe('metrics', () => {
       expect((await get(endpoint.port, '/metrics?x=1')).status).toBe(200);
       expect((await get(endpoint.port, '/')).status).toBe(404);
       expect((await get(endpoint.port, '/metrics', 'POST')).status).toBe(405);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('answers /healthz always and /readyz only once ready, for probes that cannot speak mTLS', async () => {
+    let ready = false;
+    const endpoint = await serveHttpEndpoint(new DirectoryMetrics().registry, { port: 0, ready: () => ready });
+    try {
+      expect((await get(endpoint.port, '/healthz')).status).toBe(200);
+      expect((await get(endpoint.port, '/readyz')).status).toBe(503);
+      ready = true;
+      expect((await get(endpoint.port, '/readyz')).status).toBe(200);
     } finally {
       await endpoint.close();
     }

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordMessage, StructMessage } from '../../apps/apiserver/src/api/messages';
+import type { PushReferrerRequest, RecordMessage, StructMessage } from '../../apps/apiserver/src/api/messages';
 import { jsonToStruct } from '../../apps/apiserver/src/api/struct';
 import { canonicalJson, type JsonObject } from '../../apps/apiserver/src/store/canonical-json';
 import { cidOf } from '../../apps/apiserver/src/store/cid';
@@ -219,9 +219,11 @@ describe('StoreService referrers', () => {
       [{ record_ref: recordRef, referrer: { type: '' } }, Status.INVALID_ARGUMENT, 'referrer type is empty'],
       [{ record_ref: recordRef, referrer: { type: 't', created_at: 'soon' } }, Status.INVALID_ARGUMENT, 'not an RFC 3339 timestamp'],
       [{ record_ref: { cid: 'xyz' }, referrer: { type: 't' } }, Status.INVALID_ARGUMENT, 'invalid CID "xyz"'],
+      [{ record_ref: recordRef, referrer: null }, Status.INVALID_ARGUMENT, 'referrer is missing'],
     ] as const;
     for (const [request, code, details] of cases) {
-      const result = await exchange(server.storeClient.PushReferrer(), [request]);
+      // Partial referrers: the wire fills absent fields with their defaults.
+      const result = await exchange(server.storeClient.PushReferrer(), [request as Partial<PushReferrerRequest>]);
       expect(result.code, details).toBe(code);
       expect(result.details).toContain(details);
     }

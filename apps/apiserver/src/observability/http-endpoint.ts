@@ -1,29 +1,47 @@
-/** Serves the metrics registry as Prometheus text at GET /metrics, on loopback unless told otherwise. */
+/**
+ * The apiserver's plain-HTTP endpoint, on loopback unless told otherwise: Prometheus text at
+ * `/metrics`, liveness at `/healthz` and readiness at `/readyz`. Probes come here because the gRPC
+ * port speaks mutual TLS only, which kubelet probes cannot.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
-export interface MetricsEndpoint {
+export interface HttpEndpoint {
   readonly port: number;
   close(): Promise<void>;
 }
 
-export interface MetricsEndpointOptions {
+export interface HttpEndpointOptions {
   /** 0 picks a free port. */
   readonly port: number;
   /** @default '127.0.0.1' */
   readonly host?: string;
+  /**
+   * Whether the server is ready to serve calls.
+   * @default always ready
+   */
+  readonly ready?: () => boolean;
 }
 
-export async function serveMetrics(registry: Registry, options: MetricsEndpointOptions): Promise<MetricsEndpoint> {
+export async function serveHttpEndpoint(registry: Registry, options: HttpEndpointOptions): Promise<HttpEndpoint> {
   const server: Server = createServer((request, response) => {
-    const pathname = new URL(request.url ?? '/', 'http://metrics').pathname;
-    if (pathname !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; metrics are at /metrics\n');
-      return;
-    }
+    const pathname = new URL(request.url ?? '/', 'http://apiserver').pathname;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (pathname === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (pathname === '/readyz') {
+      const ready = options.ready?.() ?? true;
+      response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      return;
+    }
+    if (pathname !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics, /healthz or /readyz\n');
       return;
     }
     registry.metrics().then(

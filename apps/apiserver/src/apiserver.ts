@@ -1,0 +1,134 @@
+/**
+ * The Directory apiserver, assembled: identity from the Workload API, the store, the policy, the
+ * gRPC services behind SPIFFE mutual TLS, and the plain-HTTP health and metrics endpoint.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { DIRECTORY_METHODS } from './api/services';
+import { AuthzEngine, type Authorizer, defaultPolicy, PolicyFile, validatePolicy } from './authz';
+import type { ApiServerConfig } from './config';
+import { serveHttpEndpoint } from './observability/http-endpoint';
+import type { Logger } from './observability/logger';
+import { DirectoryMetrics } from './observability/metrics';
+import { spiffeCallAuthorizer } from './security/call-authorizer';
+import { createDirectoryServer } from './server';
+import { RegistryCredentialIssuer } from './services/registry-credentials';
+import type { TrustDomain } from './spiffe/id';
+import { SpiffeServer } from './spiffe/tls/server';
+import { JwtSource } from './spiffe/workload/jwt-source';
+import { X509Source } from './spiffe/workload/x509-source';
+import { openStore } from './store/store';
+
+export interface RunningApiServer {
+  /** The bound gRPC port. */
+  readonly port: number;
+  readonly httpPort: number;
+  /** The server's own SPIFFE ID, from its SVID. */
+  readonly spiffeId: string;
+  readonly trustDomain: TrustDomain;
+  /** Stops accepting calls, lets calls in flight finish, and releases the Workload API. */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: ApiServerConfig, logger: Logger): Promise<RunningApiServer> {
+  const metrics = new DirectoryMetrics();
+  let ready = false;
+  const http = await serveHttpEndpoint(metrics.registry, { ...config.httpListen, ready: () => ready });
+  const closers: Array<() => unknown> = [() => http.close()];
+  const close = async () => {
+    ready = false;
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    logger.info('waiting for an X.509-SVID from the Workload API', { endpoint: config.workloadEndpoint ?? process.env.SPIFFE_ENDPOINT_SOCKET });
+    const x509 = await X509Source.create({ endpoint: config.workloadEndpoint, readyTimeoutMs: config.readyTimeoutMs });
+    closers.push(() => x509.close());
+    const serving = {
+      getX509Svid: () => x509.getX509Svid(config.svidHint),
+      getX509Bundle: (td: TrustDomain) => x509.getX509Bundle(td),
+    };
+    const own = serving.getX509Svid();
+    metrics.setSvidExpiry(own.expiresAt);
+    x509.on('error', (error) => logger.warn('workload API', { error: error.message }));
+    x509.on('update', ({ svidsChanged, bundles }) => {
+      if (svidsChanged) {
+        try {
+          const svid = serving.getX509Svid();
+          metrics.setSvidExpiry(svid.expiresAt);
+          logger.info('X.509-SVID rotated', { spiffe_id: svid.id.toString(), expires_at: svid.expiresAt.toISOString() });
+        } catch (error) {
+          logger.error('X.509-SVID withdrawn; new connections are refused until one is issued', { error: (error as Error).message });
+        }
+      }
+      logger.info('trust bundles updated', { ...bundles });
+    });
+
+    const jwt = config.jwtAudiences.length > 0 ? await JwtSource.create({ endpoint: config.workloadEndpoint, readyTimeoutMs: config.readyTimeoutMs }) : undefined;
+    if (jwt) closers.push(() => jwt.close());
+
+    const policy = await openPolicy(config, own.id.trustDomain, logger);
+    if (policy instanceof PolicyFile) closers.push(() => policy.close());
+
+    const store = await openStore(config.dataDir);
+    let spiffeServer: SpiffeServer | undefined;
+    const { server, health } = createDirectoryServer({
+      store,
+      logger,
+      metrics,
+      authorize: spiffeCallAuthorizer({
+        peerOf: (call) => (config.x509 ? spiffeServer?.peerOf(call) : undefined),
+        ...(jwt && { jwt: { bundles: jwt, audiences: config.jwtAudiences } }),
+        policy,
+        logger,
+        metrics,
+      }),
+      registry: {
+        address: config.registry.address,
+        insecure: config.registry.insecure,
+        credentials: new RegistryCredentialIssuer({ secret: await credentialsSecret(config, logger), repository: config.registry.repository }),
+      },
+    });
+    spiffeServer = new SpiffeServer(server, {
+      source: serving,
+      allowClientsWithoutCertificate: jwt !== undefined,
+      onRejected: (reason, remote) => logger.warn('connection refused', { reason, remote }),
+    });
+    const port = await spiffeServer.listen(config.listen.port, config.listen.host);
+    const tls = spiffeServer;
+    closers.push(() => tls.close(), () => health.shutdown());
+    ready = true;
+    logger.info('serving', {
+      spiffe_id: own.id.toString(),
+      listen: `${config.listen.host}:${port}`,
+      http: `${config.httpListen.host}:${http.port}`,
+      authn: [...(config.x509 ? ['x509'] : []), ...(jwt ? ['jwt'] : [])],
+      policy: config.policyFile ?? 'built-in default',
+    });
+    return { port, httpPort: http.port, spiffeId: own.id.toString(), trustDomain: own.id.trustDomain, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function openPolicy(config: ApiServerConfig, ownTrustDomain: TrustDomain, logger: Logger): Promise<Authorizer & { close?(): void }> {
+  if (!config.policyFile) {
+    const policy = defaultPolicy();
+    validatePolicy(policy, DIRECTORY_METHODS);
+    return new AuthzEngine(policy, ownTrustDomain);
+  }
+  return PolicyFile.open({
+    path: config.policyFile,
+    ownTrustDomain,
+    knownMethods: DIRECTORY_METHODS,
+    onReload: () => logger.info('authorization policy reloaded', { path: config.policyFile }),
+    onError: (error) => logger.error('authorization policy change rejected', { error: error.message }),
+  });
+}
+
+async function credentialsSecret(config: ApiServerConfig, logger: Logger): Promise<Uint8Array> {
+  const file = config.registry.credentialsSecretFile;
+  if (file) return (await readFile(file)).subarray(0);
+  logger.warn('no credentials secret file: registry credentials are signed with a key made at start-up and stop verifying after a restart');
+  return randomBytes(32);
+}

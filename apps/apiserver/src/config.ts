@@ -1,0 +1,185 @@
+/**
+ * Apiserver configuration: an optional YAML file (`DIRTK_APISERVER_CONFIG`), then environment
+ * variables, which win. Every problem is reported at once.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { LogLevel } from './observability/logger';
+import { LOG_LEVELS } from './observability/logger';
+
+export interface ApiServerConfig {
+  /** gRPC (SPIFFE mTLS) listen address. */
+  readonly listen: HostPort;
+  /** Plain HTTP: `/healthz`, `/readyz`, `/metrics`. */
+  readonly httpListen: HostPort;
+  /** Workload API address; undefined means `SPIFFE_ENDPOINT_SOCKET`. */
+  readonly workloadEndpoint?: string;
+  /** Serve with the SVID carrying this hint when the workload has several; the first otherwise. */
+  readonly svidHint?: string;
+  /** Authenticate callers by their X.509-SVID (mutual TLS). */
+  readonly x509: boolean;
+  /** Audiences a JWT-SVID bearer token may carry; empty turns JWT authentication off. */
+  readonly jwtAudiences: readonly string[];
+  /** `.csv` or `.yaml` policy, reloaded on change; undefined means the built-in default policy. */
+  readonly policyFile?: string;
+  readonly dataDir: string;
+  readonly registry: {
+    readonly address: string;
+    readonly repository: string;
+    readonly insecure: boolean;
+    /** File with the HMAC secret of registry credentials; undefined means a random one per start. */
+    readonly credentialsSecretFile?: string;
+  };
+  readonly logLevel: LogLevel;
+  /** How long to wait for the first SVID before giving up. */
+  readonly readyTimeoutMs: number;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid apiserver configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variable → config file key. */
+export const ENVIRONMENT = {
+  DIRTK_APISERVER_LISTEN: 'listen',
+  DIRTK_APISERVER_HTTP_LISTEN: 'httpListen',
+  SPIFFE_ENDPOINT_SOCKET: 'workloadEndpoint',
+  DIRTK_APISERVER_SVID_HINT: 'svidHint',
+  DIRTK_APISERVER_X509: 'x509',
+  DIRTK_APISERVER_JWT_AUDIENCES: 'jwtAudiences',
+  DIRTK_APISERVER_POLICY_FILE: 'policyFile',
+  DIRTK_APISERVER_DATA_DIR: 'dataDir',
+  DIRTK_APISERVER_REGISTRY_ADDRESS: 'registryAddress',
+  DIRTK_APISERVER_REGISTRY_REPOSITORY: 'registryRepository',
+  DIRTK_APISERVER_REGISTRY_INSECURE: 'registryInsecure',
+  DIRTK_APISERVER_CREDENTIALS_SECRET_FILE: 'credentialsSecretFile',
+  DIRTK_APISERVER_LOG_LEVEL: 'logLevel',
+  DIRTK_APISERVER_READY_TIMEOUT_MS: 'readyTimeoutMs',
+} as const;
+
+type Key = (typeof ENVIRONMENT)[keyof typeof ENVIRONMENT];
+const KEYS = new Set<string>(Object.values(ENVIRONMENT));
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfig {
+  const problems: string[] = [];
+  const raw = new Map<Key, unknown>();
+  const file = env.DIRTK_APISERVER_CONFIG;
+  if (file) {
+    for (const [key, value] of Object.entries(readConfigFile(file, problems))) {
+      if (KEYS.has(key)) raw.set(key as Key, value);
+      else problems.push(`${file}: unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
+    }
+  }
+  for (const [variable, key] of Object.entries(ENVIRONMENT)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') raw.set(key, value);
+  }
+
+  const read = new Reader(raw, problems);
+  const config: ApiServerConfig = {
+    listen: read.hostPort('listen', '127.0.0.1:8888'),
+    httpListen: read.hostPort('httpListen', '127.0.0.1:9090'),
+    workloadEndpoint: read.optionalString('workloadEndpoint'),
+    svidHint: read.optionalString('svidHint'),
+    x509: read.boolean('x509', true),
+    jwtAudiences: read.list('jwtAudiences'),
+    policyFile: read.optionalString('policyFile'),
+    dataDir: read.optionalString('dataDir') ?? '/var/lib/dirtk',
+    registry: {
+      address: read.optionalString('registryAddress') ?? '127.0.0.1:5000',
+      repository: read.optionalString('registryRepository') ?? 'dir',
+      insecure: read.boolean('registryInsecure', false),
+      credentialsSecretFile: read.optionalString('credentialsSecretFile'),
+    },
+    logLevel: read.oneOf('logLevel', LOG_LEVELS, 'info'),
+    readyTimeoutMs: read.positiveInteger('readyTimeoutMs', 60_000),
+  };
+  if (!config.x509 && config.jwtAudiences.length === 0) {
+    problems.push('no authentication left: enable x509 or set jwtAudiences (DIRTK_APISERVER_JWT_AUDIENCES)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readConfigFile(file: string, problems: string[]): Record<string, unknown> {
+  try {
+    const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+    if (parsed === null || parsed === undefined) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`${file}: must be a YAML mapping of settings`);
+      return {};
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`${file}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+const ENV_OF = Object.fromEntries(Object.entries(ENVIRONMENT).map(([variable, key]) => [key, variable])) as Record<Key, string>;
+
+class Reader {
+  constructor(private readonly raw: ReadonlyMap<Key, unknown>, private readonly problems: string[]) {}
+
+  optionalString(key: Key): string | undefined {
+    const value = this.raw.get(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') return this.fail(key, 'must be a non-empty string'), undefined;
+    return value.trim();
+  }
+
+  boolean(key: Key, fallback: boolean): boolean {
+    const value = this.raw.get(key);
+    if (value === undefined) return fallback;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    this.fail(key, `must be true or false, not ${JSON.stringify(value)}`);
+    return fallback;
+  }
+
+  list(key: Key): string[] {
+    const value = this.raw.get(key);
+    if (value === undefined) return [];
+    const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+    if (!items || items.some((item) => typeof item !== 'string')) return this.fail(key, 'must be a list of strings'), [];
+    return items.map((item: string) => item.trim()).filter((item) => item !== '');
+  }
+
+  positiveInteger(key: Key, fallback: number): number {
+    const value = this.raw.get(key);
+    if (value === undefined) return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number <= 0) return this.fail(key, `must be a positive whole number, not ${JSON.stringify(value)}`), fallback;
+    return number;
+  }
+
+  oneOf<T extends string>(key: Key, allowed: readonly T[], fallback: T): T {
+    const value = this.raw.get(key);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) return this.fail(key, `must be one of ${allowed.join(', ')}`), fallback;
+    return value as T;
+  }
+
+  hostPort(key: Key, fallback: string): HostPort {
+    const text = this.optionalString(key) ?? fallback;
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+    const port = Number(match?.[3]);
+    if (!match || port > 65535) {
+      this.fail(key, `"${text}" is not host:port (e.g. 127.0.0.1:8888 or [::1]:8888)`);
+      return { host: '127.0.0.1', port: 0 };
+    }
+    return { host: (match[1] ?? match[2])!, port };
+  }
+
+  private fail(key: Key, message: string): void {
+    this.problems.push(`${key} (${ENV_OF[key]}) ${message}`);
+  }
+}
