@@ -11,3 +11,5 @@ export * from './federated-trust-domain';
 export * from './trust-domain-chart';
 export * from './manifests';
 export type { ClusterRoleGrant, RoleGrant } from './rbac';
+export * from './directory-api-server';
+export * from './directory-client-identity';

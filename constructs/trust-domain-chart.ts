@@ -2,6 +2,8 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { Topology, TrustDomain } from '../topology/model';
+import { DirectoryApiServer, type DirectoryApiServerProps } from './directory-api-server';
+import { DirectoryClientIdentity } from './directory-client-identity';
 import { FederatedTrustDomain } from './federated-trust-domain';
 import { SpiffeCsiDriver } from './spiffe-csi-driver';
 import { SpireAgent } from './spire-agent';
@@ -18,16 +20,27 @@ export interface TrustDomainChartProps {
    * @default - none: the CRDs must be applied some other way first
    */
   readonly crds?: Chart;
+  /**
+   * Settings of the Directory apiserver beyond the model's (image, policy, storage, Service type, ...);
+   * used only when the trust domain runs an apiserver.
+   * @default - the `DirectoryApiServer` defaults
+   */
+  readonly apiServer?: Omit<DirectoryApiServerProps, 'trustDomain'>;
 }
 
 /**
  * Everything one trust domain runs in its cluster: its namespaces, the SPIRE server with the controller
- * manager sidecar, one ClusterFederatedTrustDomain per federation edge, the agents, and the SPIFFE CSI
- * driver when the domain's agents serve workloads through it.
+ * manager sidecar, one ClusterFederatedTrustDomain per federation edge, the agents, the SPIFFE CSI
+ * driver when the domain's agents serve workloads through it, the Directory client identity (`dirctl`),
+ * and the Directory apiserver when the model gives the domain one.
  *
- * Objects are ordered namespaces first, then server, federation CRs, agents and CSI driver; all names are
- * the well-known ones from `spire/kubernetes/layout.ts`. The chart sets no namespace, so cluster-scoped
- * objects carry none.
+ * Objects are ordered namespaces first, then server, federation CRs, agents, CSI driver, client identity
+ * and apiserver; all names are the well-known ones from `spire/kubernetes/layout.ts`,
+ * `DIRECTORY_API_SERVER` and `DIRECTORY_CLIENT`. The chart sets no namespace, so cluster-scoped objects
+ * carry none.
+ *
+ * With the CSI driver, the directory namespace (when it is not the SPIRE namespace) enforces Pod Security
+ * `restricted`; with hostPath sockets it cannot, because `restricted` and `baseline` forbid hostPath volumes.
  */
 export class TrustDomainChart extends Chart {
   public readonly trustDomain: TrustDomain;
@@ -38,6 +51,10 @@ export class TrustDomainChart extends Chart {
   public readonly agent: SpireAgent;
   /** Present when the domain's agents use the CSI driver (`agent.socket: 'csi'`). */
   public readonly csiDriver?: SpiffeCsiDriver;
+  /** The `dirctl` service account and its SPIFFE ID; every trust domain has one. */
+  public readonly directoryClient: DirectoryClientIdentity;
+  /** Present when the trust domain runs the Directory apiserver (`apiserver` in the model). */
+  public readonly apiServer?: DirectoryApiServer;
 
   public constructor(scope: Construct, id: string, props: TrustDomainChartProps) {
     super(scope, id);
@@ -49,16 +66,18 @@ export class TrustDomainChart extends Chart {
     this.trustDomain = td;
     if (props.crds) this.addDependency(props.crds);
 
-    this.namespaces = [...new Set([td.namespaces.spire, td.namespaces.directory])].map(
-      (name) =>
-        new k8s.KubeNamespace(this, `Namespace-${name}`, {
-          metadata: {
-            name,
-            // The agent needs hostPID, hostNetwork and a hostPath; a cluster enforcing `baseline` by default would reject it.
-            ...(name === td.namespaces.spire && { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } }),
-          },
-        }),
-    );
+    const podSecurity = (name: string): string | undefined => {
+      // The agent needs hostPID, hostNetwork and a hostPath; a cluster enforcing `baseline` by default would reject it.
+      if (name === td.namespaces.spire) return 'privileged';
+      // Directory workloads reach the Workload API through the CSI driver's inline volume, which `restricted` allows.
+      return td.agent.socket === 'csi' ? 'restricted' : undefined;
+    };
+    this.namespaces = [...new Set([td.namespaces.spire, td.namespaces.directory])].map((name) => {
+      const level = podSecurity(name);
+      return new k8s.KubeNamespace(this, `Namespace-${name}`, {
+        metadata: { name, ...(level && { labels: { 'pod-security.kubernetes.io/enforce': level } }) },
+      });
+    });
 
     this.controllerManager = new SpireControllerManager(this, 'ControllerManager', { trustDomain: td });
     this.server = new SpireServer(this, 'Server', { trustDomain: td, controllerManager: this.controllerManager });
@@ -67,6 +86,16 @@ export class TrustDomainChart extends Chart {
     );
     this.agent = new SpireAgent(this, 'Agent', { trustDomain: td });
     if (td.agent.socket === 'csi') this.csiDriver = new SpiffeCsiDriver(this, 'CsiDriver', { trustDomain: td });
+    this.directoryClient = new DirectoryClientIdentity(this, 'DirectoryClient', { trustDomain: td });
+    if (td.apiserver) {
+      if (td.apiserver.serviceAccount === this.directoryClient.serviceAccountName) {
+        throw new Error(
+          `${td.name}: the apiserver's service account "${td.apiserver.serviceAccount}" is the Directory clients' one; ` +
+            'give the apiserver its own, or clients would get its identity',
+        );
+      }
+      this.apiServer = new DirectoryApiServer(this, 'DirectoryApiServer', { ...props.apiServer, trustDomain: td });
+    }
 
     for (const child of this.node.children) {
       if (!this.namespaces.includes(child as k8s.KubeNamespace)) child.node.addDependency(...this.namespaces);

@@ -10,8 +10,8 @@ export const EXAMPLE: Topology = resolveTopology(EXAMPLE_SPEC);
 
 /**
  * One domain using every optional branch: postgres with two replicas, an upstream CA, an https_web
- * LoadBalancer bundle endpoint, the CSI driver, custom namespaces and class, a seeded https_spiffe peer and
- * an https_web peer.
+ * LoadBalancer bundle endpoint, the CSI driver, custom namespaces and class, a seeded https_spiffe peer,
+ * an https_web peer, and an apiserver with its own service account and port.
  */
 export const VARIANT_SPEC: TopologySpec = {
   trustDomains: [
@@ -31,6 +31,7 @@ export const VARIANT_SPEC: TopologySpec = {
         { trustDomain: 'peer.example', bundleEndpointUrl: 'https://peer.example:8443', trustDomainBundle: '{"keys":[]}' },
         { trustDomain: 'web_peer.example', bundleEndpointUrl: 'https://bundle.web-peer.example', profile: 'https_web' },
       ],
+      apiserver: { serviceAccount: 'directory-api', port: 9443 },
     },
   ],
 };

@@ -1,13 +1,21 @@
 import { Testing } from 'cdk8s';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SpireCrdsChart, TrustDomainChart } from '../../constructs';
+import { DIRECTORY_API_SERVER, DIRECTORY_CLIENT, SpireCrdsChart, TrustDomainChart } from '../../constructs';
 import { ensureSpire } from '../../spire/install';
 import { AGENT, BUNDLE, CONTROLLER_MANAGER, CSI, SERVER } from '../../spire/kubernetes/layout';
-import type { Topology } from '../../topology';
 import { parse } from 'yaml';
+import { resolveTopology, type Topology } from '../../topology';
 import { containers, EXAMPLE, find, ofKind, VARIANT, volume, type Manifest } from './fixtures';
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingWebhookConfiguration', 'CSIDriver', 'ClusterFederatedTrustDomain']);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingWebhookConfiguration',
+  'CSIDriver',
+  'ClusterFederatedTrustDomain',
+  'ClusterSPIFFEID',
+]);
 
 function build(topology: Topology, trustDomain: string): Manifest[] {
   return Testing.synth(new TrustDomainChart(Testing.app(), trustDomain, { topology, trustDomain })) as Manifest[];
@@ -37,14 +45,47 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
 
   it('lets only the SPIRE namespace run privileged pods (the agent needs host namespaces)', () => {
     expect(find(objects, 'Namespace', td.namespaces.spire).metadata.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'privileged' });
-    expect(find(objects, 'Namespace', td.namespaces.directory).metadata).not.toHaveProperty('labels');
+    const directory = find(objects, 'Namespace', td.namespaces.directory).metadata;
+    // Pod Security `restricted` forbids hostPath volumes, so it can be enforced only where the CSI driver serves the socket.
+    if (td.agent.socket === 'csi') expect(directory.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    else expect(directory).not.toHaveProperty('labels');
   });
 
-  it('sets no namespace on cluster-scoped objects and the SPIRE namespace on all others', () => {
+  it('sets no namespace on cluster-scoped objects, the directory namespace on the Directory objects and the SPIRE namespace on all others', () => {
+    const directoryObjects = [
+      `ServiceAccount ${DIRECTORY_CLIENT.serviceAccount}`,
+      ...(td.apiserver
+        ? [
+            `ServiceAccount ${td.apiserver.serviceAccount}`,
+            `ConfigMap ${DIRECTORY_API_SERVER.policyConfigMap}`,
+            `Deployment ${DIRECTORY_API_SERVER.name}`,
+            `Service ${DIRECTORY_API_SERVER.name}`,
+          ]
+        : []),
+    ];
+    const inDirectory: string[] = [];
     for (const object of objects) {
+      const key = `${object.kind} ${object.metadata.name}`;
       if (CLUSTER_SCOPED.has(object.kind)) expect(object.metadata).not.toHaveProperty('namespace');
-      else expect(object.metadata.namespace).toBe(td.namespaces.spire);
+      else if (object.metadata.namespace === td.namespaces.directory && td.namespaces.directory !== td.namespaces.spire) inDirectory.push(key);
+      else expect([key, object.metadata.namespace]).toEqual([key, td.namespaces.spire]);
     }
+    expect(inDirectory.sort()).toEqual(directoryObjects.sort());
+  });
+
+  it('registers the Directory identities with the controller manager class, federating with every peer', () => {
+    const identities = ofKind(objects, 'ClusterSPIFFEID');
+    expect(identities.map((i) => i.metadata.name).sort()).toEqual(
+      [`${td.namespaces.directory}-${DIRECTORY_CLIENT.serviceAccount}`, ...(td.apiserver ? [`${td.namespaces.directory}-${td.apiserver.serviceAccount}`] : [])].sort(),
+    );
+    for (const identity of identities) {
+      expect(identity.spec.className).toBe(cmConfig.className);
+      expect(identity.spec.federatesWith ?? []).toEqual(td.federatesWith.map((edge) => edge.trustDomain));
+    }
+  });
+
+  it('renders the apiserver only where the model has one', () => {
+    expect(ofKind(objects, 'Deployment').map((d) => d.metadata.name)).toEqual(td.apiserver ? [DIRECTORY_API_SERVER.name] : []);
   });
 
   it('uses only the well-known names, never generated ones', () => {
@@ -88,7 +129,7 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
   });
 
   it('runs host namespaces only in the agent and privileged containers only in the CSI driver', () => {
-    for (const workload of [...ofKind(objects, 'StatefulSet'), ...ofKind(objects, 'DaemonSet')]) {
+    for (const workload of [...ofKind(objects, 'StatefulSet'), ...ofKind(objects, 'DaemonSet'), ...ofKind(objects, 'Deployment')]) {
       const pod = workload.spec.template.spec as Manifest;
       const isAgent = workload.metadata.name === AGENT.name;
       expect([workload.metadata.name, pod.hostPID ?? false, pod.hostNetwork ?? false]).toEqual([workload.metadata.name, isAgent, isAgent]);
@@ -115,6 +156,21 @@ describe('TrustDomainChart', () => {
     const chart = new TrustDomainChart(app, 'dir.example', { topology: EXAMPLE, trustDomain: 'dir.example', crds });
     expect(chart.node.dependencies).toContain(crds);
     expect(app.charts).toEqual([crds, chart]);
+  });
+
+  it('rejects an apiserver that would share the Directory clients\' service account', () => {
+    const topology = resolveTopology({ trustDomains: [{ name: 'clash.example', clusterName: 'clash', apiserver: { serviceAccount: 'dirctl' } }] });
+    expect(() => build(topology, 'clash.example')).toThrow(/the apiserver's service account "dirctl" is the Directory clients' one/);
+  });
+
+  it('passes apiServer settings through to the apiserver', () => {
+    const chart = new TrustDomainChart(Testing.app(), 'dir.example', {
+      topology: EXAMPLE,
+      trustDomain: 'dir.example',
+      apiServer: { serviceType: 'NodePort', nodePort: 32088 },
+    });
+    const service = find(Testing.synth(chart) as Manifest[], 'Service', DIRECTORY_API_SERVER.name);
+    expect(service.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 32088 }] });
   });
 
   it('rejects a trust domain the topology does not have', () => {
