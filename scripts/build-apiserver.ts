@@ -1,0 +1,41 @@
+/**
+ * `npm run build:apiserver`: bundles the apiserver and dirctl with esbuild into `dist/apiserver/`,
+ * the layout the container image copies. The bundles sit two levels below `proto/` because the
+ * proto loaders (ours and @grpc/reflection's) resolve `../../proto` from their own module.
+ */
+import { cpSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, 'dist', 'apiserver');
+const BUNDLE_DIR = path.join(OUT, 'lib', 'bundle');
+const ENTRY_POINTS = {
+  apiserver: 'apps/apiserver/src/main.ts',
+  dirctl: 'apps/apiserver/src/dirctl/main.ts',
+};
+
+async function main(): Promise<void> {
+  rmSync(OUT, { recursive: true, force: true });
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: ENTRY_POINTS,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    outdir: BUNDLE_DIR,
+    logLevel: 'warning',
+  });
+  cpSync(path.join(ROOT, 'apps/apiserver/proto'), path.join(OUT, 'proto'), { recursive: true });
+  cpSync(path.join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection'), path.join(OUT, 'proto/grpc/reflection'), { recursive: true });
+  copyFileSync(path.join(ROOT, 'apps/apiserver/src/spiffe/workload/workload.proto'), path.join(BUNDLE_DIR, 'workload.proto'));
+  for (const name of Object.keys(ENTRY_POINTS)) {
+    writeFileSync(path.join(OUT, `${name}.js`), `require('./lib/bundle/${name}.js');\n`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
