@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
+import { apiserverBench } from './apiserver';
 import { spiffeBench } from './spiffe';
 
 const TSX = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
       federated,
     },
     spiffe: await spiffeBench(),
+    apiserver: await apiserverBench(),
   };
   console.log(JSON.stringify(report, null, 2));
 }
