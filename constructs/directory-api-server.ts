@@ -259,12 +259,6 @@ export class DirectoryApiServer extends Construct {
     const td = props.trustDomain;
     if (!td.apiserver) throw new Error(`trust domain ${td.name} runs no apiserver (its topology entry has no "apiserver")`);
     const apiserver = td.apiserver;
-    if (apiserver.replicas !== 1) {
-      throw new Error(
-        `${td.name}: apiserver.replicas is ${apiserver.replicas}, but the apiserver's store is embedded and owned by one process; ` +
-          'more replicas would each serve a different set of records behind one Service. Use 1.',
-      );
-    }
     this.apiserver = apiserver;
     this.spiffeId = apiserver.spiffeId;
     const namespace = td.namespaces.directory;

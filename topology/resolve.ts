@@ -268,7 +268,9 @@ function resolveApiServer(td: TrustDomainSpec, id: string, namespace: string, pa
     spiffeId: `${id}/ns/${namespace}/sa/${serviceAccount}`,
   };
   checkDnsSubdomain(serviceAccount, `${path}.serviceAccount`, 'service account name', report);
-  checkPositiveInteger(apiserver.replicas, `${path}.replicas`, report);
+  if (apiserver.replicas !== 1) {
+    report(`${path}.replicas`, `${apiserver.replicas} replicas are not supported: the record store is a local directory that one apiserver process owns`);
+  }
   checkPort(apiserver.port, `${path}.port`, report);
   return apiserver;
 }

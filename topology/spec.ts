@@ -256,7 +256,7 @@ export interface ApiServerSpec {
    */
   readonly serviceAccount?: string;
   /**
-   * Apiserver replicas.
+   * Apiserver replicas; only 1 is supported, since the record store is a local directory.
    * @default 1
    */
   readonly replicas?: number;

@@ -88,7 +88,9 @@ describe('apiserver image recipe', () => {
     };
     const installed = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'node_modules/esbuild/package.json'), 'utf8')) as { version: string }).version;
     expect(pkg.devDependencies.esbuild).toBe(installed);
-    expect(pkg.scripts['build:apiserver']).toMatch(/esbuild .*--bundle --platform=node --target=node20 --sourcemap/);
+    expect(pkg.scripts['build:apiserver']).toBe('tsx scripts/build-apiserver.ts');
+    const script = readFileSync(path.join(PROJECT_ROOT, 'scripts/build-apiserver.ts'), 'utf8');
+    expect(script).toMatch(/bundle: true,\s+platform: 'node',\s+target: 'node20',\s+sourcemap: true/);
   });
 
   if (MISSING.length > 0) console.info(`apiserver image: skipping the bundle build, not written yet: ${MISSING.join(', ')}`);

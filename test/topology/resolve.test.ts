@@ -226,6 +226,11 @@ describe('resolveTopology rejects', () => {
       /namespaces\.spire: namespace "spire\.system" must be a DNS label/,
     ],
     [
+      'more than one apiserver replica',
+      { trustDomains: [domain({ apiserver: { replicas: 2 } })] },
+      /apiserver\.replicas: 2 replicas are not supported: the record store is a local directory that one apiserver process owns/,
+    ],
+    [
       'a relative socket directory',
       { trustDomains: [domain({ agent: { socketHostDir: 'run/spire' } })] },
       /agent\.socketHostDir: "run\/spire" must be an absolute path/,
