@@ -16,8 +16,10 @@ import { SupervisedProcess } from './supervised-process';
 
 export interface SpireAgentOptions {
   readonly td: TrustDomain;
-  /** The agent's state directory; created if missing. Keep it short: the Workload API socket lives in it. */
+  /** The agent's state directory; created if missing. Keep it short unless `socketDir` is given: the Workload API socket lives in it. */
   readonly dir: string;
+  /** @default dir */
+  readonly socketDir?: string;
   readonly serverPort: number;
   /** The server's bundle (`bundle show -format pem`), trusted for the first connection. */
   readonly trustBundlePem: string;
@@ -40,10 +42,11 @@ export class SpireAgentProcess {
   ) {}
 
   static async start(options: SpireAgentOptions): Promise<SpireAgentProcess> {
-    const { td, dir, serverPort, trustBundlePem, joinToken, readyTimeoutMs = 30_000 } = options;
+    const { td, dir, socketDir, serverPort, trustBundlePem, joinToken, readyTimeoutMs = 30_000 } = options;
     const healthPort = options.healthPort ?? (await freePorts(1))[0]!;
-    const placement = localAgentPlacement(td, { dir, serverPort, healthPort });
+    const placement = localAgentPlacement(td, { dir, serverPort, healthPort, ...(socketDir !== undefined && { socketDir }) });
     mkdirSync(placement.dataDir, { recursive: true });
+    mkdirSync(path.dirname(placement.socketPath), { recursive: true });
     writeFileSync(placement.trustBundlePath, trustBundlePem);
     const configFile = path.join(dir, 'agent.conf');
     writeFileSync(configFile, serializeSpireConfig(renderAgentConfig(td, placement)));
@@ -60,6 +63,10 @@ export class SpireAgentProcess {
   /** The Workload API address for clients and `SPIFFE_ENDPOINT_SOCKET`. */
   get endpoint(): string {
     return `unix://${this.socketPath}`;
+  }
+
+  get pid(): number | undefined {
+    return this.supervised?.pid;
   }
 
   get logFile(): string {

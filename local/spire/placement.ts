@@ -1,6 +1,6 @@
 /**
  * Placements for SPIRE running as local processes: everything on 127.0.0.1, join-token node
- * attestation, the unix workload attestor, static federation, and one state directory per process.
+ * attestation, the unix workload attestor, and one state directory per process.
  */
 import path from 'node:path';
 import type { AgentPlacement, ServerPlacement } from '../../spire/config/placement';
@@ -18,38 +18,58 @@ export interface LocalServerPorts {
 }
 
 export interface LocalServerOptions {
-  /** The server's own state directory (socket, datastore, keys). */
+  /** The server's own state directory (datastore, keys). */
   readonly dir: string;
   readonly ports: LocalServerPorts;
+  /** @default dir; a shorter one when `dir` is too long for a Unix socket path */
+  readonly socketDir?: string;
+  /**
+   * `static` renders the model's federation edges into server.conf; `dynamic` leaves them to
+   * `spire-server federation create`, which can seed a relationship with the peer's bundle.
+   * @default 'static'
+   */
+  readonly federationRelationships?: ServerPlacement['federationRelationships'];
+  /** Folder with `tls.crt`, `tls.key` and `bundle.crt` of the `disk` UpstreamAuthority, when the model has one. */
+  readonly upstreamCaDir?: string;
 }
 
-export function localServerPlacement(td: TrustDomain, { dir, ports }: LocalServerOptions): ServerPlacement {
+export function localServerPlacement(td: TrustDomain, options: LocalServerOptions): ServerPlacement {
+  const { dir, ports, socketDir = dir, federationRelationships = 'static', upstreamCaDir } = options;
   return {
     bindAddress: LOOPBACK,
     bindPort: ports.server,
-    socketPath: socketPath(dir, 'api.sock', `the SPIRE server of ${td.name}`),
+    socketPath: socketPath(socketDir, 'api.sock', `the SPIRE server of ${td.name}`),
     dataDir: path.join(dir, 'data'),
     healthAddress: LOOPBACK,
     healthPort: ports.health,
     bundleEndpointAddress: LOOPBACK,
     bundleEndpointPort: ports.bundleEndpoint,
     nodeAttestor: { type: 'join_token' },
-    federationRelationships: 'static',
+    federationRelationships,
+    ...(upstreamCaDir !== undefined && {
+      upstreamAuthority: {
+        certFile: path.join(upstreamCaDir, 'tls.crt'),
+        keyFile: path.join(upstreamCaDir, 'tls.key'),
+        bundleFile: path.join(upstreamCaDir, 'bundle.crt'),
+      },
+    }),
   };
 }
 
 export interface LocalAgentOptions {
-  /** The agent's own state directory (Workload API socket, data dir with its SVID and keys). */
+  /** The agent's own state directory (data dir with its SVID and keys). */
   readonly dir: string;
   readonly serverPort: number;
   readonly healthPort: number;
+  /** Where the Workload API socket lives. @default dir */
+  readonly socketDir?: string;
 }
 
-export function localAgentPlacement(td: TrustDomain, { dir, serverPort, healthPort }: LocalAgentOptions): AgentPlacement {
+export function localAgentPlacement(td: TrustDomain, { dir, serverPort, healthPort, socketDir = dir }: LocalAgentOptions): AgentPlacement {
   return {
     serverAddress: LOOPBACK,
     serverPort,
-    socketPath: socketPath(dir, 'workload.sock', `the SPIRE agent of ${td.name}`),
+    socketPath: socketPath(socketDir, 'workload.sock', `the SPIRE agent of ${td.name}`),
     dataDir: path.join(dir, 'data'),
     trustBundlePath: path.join(dir, 'bootstrap.pem'),
     trustBundleFormat: 'pem',
@@ -62,9 +82,14 @@ export function localAgentPlacement(td: TrustDomain, { dir, serverPort, healthPo
   };
 }
 
+/** Whether a socket named `file` in `dir` fits a Unix socket address. */
+export function socketPathFits(dir: string, file: string): boolean {
+  return Buffer.byteLength(path.resolve(dir, file)) <= MAX_SOCKET_PATH_BYTES;
+}
+
 function socketPath(dir: string, file: string, owner: string): string {
   const socket = path.resolve(dir, file);
-  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+  if (!socketPathFits(dir, file)) {
     throw new Error(
       `the socket path of ${owner}, ${socket}, is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket address holds; ` +
         'use a shorter state directory (e.g. one under /tmp)',

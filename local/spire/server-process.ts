@@ -11,13 +11,13 @@ import { renderServerConfig } from '../../spire/config/server-config';
 import { installedSpire } from '../../spire/install';
 import type { TrustDomain as TrustDomainModel } from '../../topology/model';
 import { healthcheckPasses } from './healthcheck';
-import { type LocalServerPorts, localServerPlacement } from './placement';
+import { type LocalServerOptions, type LocalServerPorts, localServerPlacement } from './placement';
 import { freePorts } from './ports';
 import { SupervisedProcess } from './supervised-process';
 
-export interface SpireServerOptions {
+export interface SpireServerOptions extends Omit<LocalServerOptions, 'ports'> {
   readonly td: TrustDomainModel;
-  /** The server's state directory; created if missing. Keep it short: the API socket lives in it. */
+  /** The server's state directory; created if missing. Keep it short unless `socketDir` is given: the API socket lives in it. */
   readonly dir: string;
   /** @default three free ports on 127.0.0.1 */
   readonly ports?: LocalServerPorts;
@@ -36,6 +36,18 @@ export interface EntrySpec {
   readonly jwtSvidTtl?: number;
   /** Trust domains (`spiffe://td` or `td`) whose bundles the workload receives. */
   readonly federatesWith?: readonly string[];
+  /** Tells apart the SVIDs of a workload that gets several (`X509Source.getX509Svid(hint)`). */
+  readonly hint?: string;
+}
+
+/** A dynamic federation relationship, as `spire-server federation create` takes it. */
+export interface FederationRelationship {
+  readonly trustDomain: string;
+  readonly bundleEndpointUrl: string;
+  /** The ID the peer's https_spiffe bundle endpoint presents. */
+  readonly endpointSpiffeId: string;
+  /** A file with the peer's SPIFFE bundle, stored at once so entries can federate before the first fetch. */
+  readonly trustDomainBundlePath: string;
 }
 
 const CLI_TIMEOUT_MS = 30_000;
@@ -47,10 +59,11 @@ export class SpireServerProcess {
     private readonly supervised: SupervisedProcess,
   ) {}
 
-  static async start({ td, dir, ports, readyTimeoutMs = 30_000 }: SpireServerOptions): Promise<SpireServerProcess> {
+  static async start({ td, dir, ports, readyTimeoutMs = 30_000, ...placementOptions }: SpireServerOptions): Promise<SpireServerProcess> {
     const { serverBin } = installedSpire();
-    const placement = localServerPlacement(td, { dir, ports: ports ?? (await freeServerPorts()) });
+    const placement = localServerPlacement(td, { ...placementOptions, dir, ports: ports ?? (await freeServerPorts()) });
     mkdirSync(placement.dataDir, { recursive: true });
+    mkdirSync(path.dirname(placement.socketPath), { recursive: true });
     const configFile = path.join(dir, 'server.conf');
     writeFileSync(configFile, serializeSpireConfig(renderServerConfig(td, placement)));
 
@@ -67,6 +80,10 @@ export class SpireServerProcess {
 
   get socketPath(): string {
     return this.placement.socketPath;
+  }
+
+  get pid(): number | undefined {
+    return this.supervised.pid;
   }
 
   get logFile(): string {
@@ -88,6 +105,7 @@ export class SpireServerProcess {
     for (const td of entry.federatesWith ?? []) args.push('-federatesWith', TrustDomain.parse(td).id);
     if (entry.x509SvidTtl !== undefined) args.push('-x509SVIDTTL', String(entry.x509SvidTtl));
     if (entry.jwtSvidTtl !== undefined) args.push('-jwtSVIDTTL', String(entry.jwtSvidTtl));
+    if (entry.hint !== undefined) args.push('-hint', entry.hint);
     const output = await this.cli(args);
     const result = parseJson<{ results?: Array<{ status?: { code?: number; message?: string }; entry?: { id?: string } }> }>(
       output,
@@ -97,6 +115,26 @@ export class SpireServerProcess {
       throw new Error(`spire-server entry create for ${entry.spiffeId} failed: ${result?.status?.message ?? output}`);
     }
     return result.entry.id;
+  }
+
+  /** Creates an https_spiffe federation relationship seeded with the peer's bundle. */
+  async createFederation(relationship: FederationRelationship): Promise<void> {
+    await this.cli([
+      'federation',
+      'create',
+      '-trustDomain',
+      relationship.trustDomain,
+      '-bundleEndpointURL',
+      relationship.bundleEndpointUrl,
+      '-bundleEndpointProfile',
+      'https_spiffe',
+      '-endpointSpiffeID',
+      relationship.endpointSpiffeId,
+      '-trustDomainBundlePath',
+      relationship.trustDomainBundlePath,
+      '-trustDomainBundleFormat',
+      'spiffe',
+    ]);
   }
 
   /** The server's own bundle, as PEM or as a SPIFFE bundle (JWKS). */
@@ -118,7 +156,8 @@ export class SpireServerProcess {
     return this.supervised.kill();
   }
 
-  private async cli(args: readonly string[], input?: string): Promise<string> {
+  /** Runs `spire-server <args> -socketPath <this server's socket>`; returns stdout, throws on a non-zero exit. */
+  async cli(args: readonly string[], input?: string): Promise<string> {
     const { execa } = await import('execa');
     const command = args.slice(0, 2).join(' ');
     const result = await execa(installedSpire().serverBin, [...args, '-socketPath', this.socketPath], {

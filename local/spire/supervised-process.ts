@@ -1,20 +1,46 @@
 /**
- * A long-running child process (a SPIRE server or agent) whose output goes to a log file, which can be
+ * A long-running child process (a SPIRE server or agent, the apiserver) whose output goes to a log file, which can be
  * waited on until healthy, stopped gracefully or killed, and which never outlives this Node process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const live = new Set<ChildProcess>();
+/** A running supervised process, as recorded for tools that must find it from another process. */
+export interface ProcessRecord {
+  readonly name: string;
+  readonly pid: number;
+  /** The command line, to tell it from an unrelated process that got the same pid later. */
+  readonly commandLine: string;
+  readonly logFile: string;
+}
+
+const live = new Map<ChildProcess, ProcessRecord | undefined>();
+const watchers = new Set<(processes: readonly ProcessRecord[]) => void>();
 let exitHookInstalled = false;
+
+/** Calls `watcher` with every running supervised process of this Node process now, and whenever one starts or exits. */
+export function watchSupervisedProcesses(watcher: (processes: readonly ProcessRecord[]) => void): () => void {
+  watchers.add(watcher);
+  watcher(liveRecords());
+  return () => watchers.delete(watcher);
+}
+
+function liveRecords(): ProcessRecord[] {
+  return [...live.values()].filter((record): record is ProcessRecord => record !== undefined);
+}
+
+function liveChanged(): void {
+  const records = liveRecords();
+  for (const watcher of watchers) watcher(records);
+}
 
 /** Kills every child still running when this process exits, or is told to by a signal. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   const killAll = () => {
-    for (const child of live) child.kill('SIGKILL');
+    for (const child of live.keys()) child.kill('SIGKILL');
   };
   process.once('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -49,6 +75,7 @@ export class SupervisedProcess {
         live.delete(child);
         this.exit = exit;
         resolve(exit);
+        liveChanged();
       };
       child.once('exit', (code, signal) => settle({ code, signal }));
       // A binary that cannot be started emits 'error' and possibly no 'exit'.
@@ -68,16 +95,26 @@ export class SupervisedProcess {
     readonly logFile: string;
     readonly healthy: () => Promise<boolean>;
     readonly readyTimeoutMs: number;
+    /** @default this process's environment */
+    readonly env?: NodeJS.ProcessEnv;
+    /** @default this process's working directory */
+    readonly cwd?: string;
   }): Promise<SupervisedProcess> {
     installExitHook();
     const log = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(spec.command, spec.args, { stdio: ['ignore', log, log] });
+      child = spawn(spec.command, spec.args, { stdio: ['ignore', log, log], ...(spec.env && { env: spec.env }), ...(spec.cwd && { cwd: spec.cwd }) });
     } finally {
       closeSync(log);
     }
-    live.add(child);
+    live.set(child, child.pid === undefined ? undefined : {
+      name: spec.name,
+      pid: child.pid,
+      commandLine: [spec.command, ...spec.args].join(' '),
+      logFile: spec.logFile,
+    });
+    liveChanged();
     const supervised = new SupervisedProcess(spec.name, spec.logFile, child);
     try {
       await supervised.waitUntilHealthy(spec.healthy, spec.readyTimeoutMs);
@@ -90,6 +127,10 @@ export class SupervisedProcess {
 
   get running(): boolean {
     return this.exit === undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   private async waitUntilHealthy(healthy: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -17,6 +17,7 @@ import type { TrustDomain } from './spiffe/id';
 import { SpiffeServer } from './spiffe/tls/server';
 import { JwtSource } from './spiffe/workload/jwt-source';
 import { X509Source } from './spiffe/workload/x509-source';
+import type { X509Svid } from './spiffe/x509svid';
 import { openStore } from './store/store';
 
 export interface RunningApiServer {
@@ -47,7 +48,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
       getX509Svid: () => x509.getX509Svid(config.svidHint),
       getX509Bundle: (td: TrustDomain) => x509.getX509Bundle(td),
     };
-    const own = serving.getX509Svid();
+    const own = await svidWithHint(x509, config.svidHint, config.readyTimeoutMs);
     metrics.setSvidExpiry(own.expiresAt);
     x509.on('error', (error) => logger.warn('workload API', { error: error.message }));
     x509.on('update', ({ svidsChanged, bundles }) => {
@@ -109,6 +110,31 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
     await close();
     throw error;
   }
+}
+
+/** The SVID to serve with; the hinted one may arrive in a later update than the first. */
+function svidWithHint(source: X509Source, hint: string | undefined, timeoutMs: number): Promise<X509Svid> {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      try {
+        resolve(source.getX509Svid(hint));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (attempt()) return;
+    const timer = setTimeout(() => {
+      source.off('update', onUpdate);
+      reject(new Error(`no X.509-SVID with hint ${JSON.stringify(hint)} within ${timeoutMs} ms; the workload has ${source.getX509Svids().map((svid) => `${svid.id} (hint ${JSON.stringify(svid.hint ?? '')})`).join(', ') || 'none'}`));
+    }, timeoutMs);
+    const onUpdate = () => {
+      if (!attempt()) return;
+      clearTimeout(timer);
+      source.off('update', onUpdate);
+    };
+    source.on('update', onUpdate);
+  });
 }
 
 async function openPolicy(config: ApiServerConfig, ownTrustDomain: TrustDomain, logger: Logger): Promise<Authorizer & { close?(): void }> {

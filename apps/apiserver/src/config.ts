@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { type HostPort, parseHostPort } from './host-port';
 import type { LogLevel } from './observability/logger';
 import { LOG_LEVELS } from './observability/logger';
 
@@ -33,11 +34,6 @@ export interface ApiServerConfig {
   readonly logLevel: LogLevel;
   /** How long to wait for the first SVID before giving up. */
   readonly readyTimeoutMs: number;
-}
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
 }
 
 export class ConfigError extends Error {
@@ -170,13 +166,9 @@ class Reader {
 
   hostPort(key: Key, fallback: string): HostPort {
     const text = this.optionalString(key) ?? fallback;
-    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-    const port = Number(match?.[3]);
-    if (!match || port > 65535) {
-      this.fail(key, `"${text}" is not host:port (e.g. 127.0.0.1:8888 or [::1]:8888)`);
-      return { host: '127.0.0.1', port: 0 };
-    }
-    return { host: (match[1] ?? match[2])!, port };
+    const parsed = parseHostPort(text);
+    if (!parsed) this.fail(key, `"${text}" is not host:port (e.g. 127.0.0.1:8888 or [::1]:8888)`);
+    return parsed ?? { host: '127.0.0.1', port: 0 };
   }
 
   private fail(key: Key, message: string): void {
