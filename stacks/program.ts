@@ -1,12 +1,12 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { EXAMPLE_FEDERATION, resolveTopology, type Topology } from '../topology';
+import { loadTopologySpec, resolveTopology, type Topology } from '../topology';
 import { readStackConfig } from './config';
 import { TrustDomainDeployment } from './trust-domain-deployment';
 
-/** The topology the stacks deploy, one trust domain per stack. */
+/** The topology the stacks deploy, one trust domain per stack: the file named by `DIRTK_TOPOLOGY`, else the example. */
 function loadTopology(): Topology {
-  return resolveTopology(EXAMPLE_FEDERATION);
+  return resolveTopology(loadTopologySpec());
 }
 
 /** The stack outputs; peers read `trustDomain` and `trustBundle` through a StackReference. */

@@ -1,6 +1,7 @@
 /**
  * `npm run synth` and `npx cdk8s synth`: writes `<outdir>/<trust-domain>.k8s.yaml` for every trust domain
- * of the example federation, where outdir is `CDK8S_OUTDIR` (set by `cdk8s synth`) or `dist`.
+ * of the topology (`loadTopologySpec`: the file named by `DIRTK_TOPOLOGY`, else the example federation),
+ * where outdir is `CDK8S_OUTDIR` (set by `cdk8s synth`) or `dist`.
  *
  * Each trust domain runs in its own cluster, so each file is self-contained: the SPIRE CRDs first, then
  * the domain's objects — exactly `trustDomainManifests`, which the domain's Pulumi stack deploys. (The file
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { trustDomainManifests } from '../../constructs/manifests';
 import { ensureSpire, SpireSetupError } from '../../spire/install';
-import { EXAMPLE_FEDERATION, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
+import { loadTopologySpec, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
 
 /**
  * Validates `spec` and writes one manifest file per trust domain into `outdir`; returns the files written.
@@ -32,7 +33,7 @@ export function synthesize(spec: TopologySpec, outdir: string): string[] {
 async function main(): Promise<void> {
   try {
     await ensureSpire({ binaries: false, log: (line) => console.error(`[setup] ${line}`) });
-    for (const file of synthesize(EXAMPLE_FEDERATION, process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
+    for (const file of synthesize(loadTopologySpec(), process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
   } catch (error) {
     if (!(error instanceof TopologyError || error instanceof SpireSetupError)) throw error;
     console.error(error.message);

@@ -1,0 +1,101 @@
+/**
+ * The Directory apiserver as its own local process (so it can be killed and restarted), run from source
+ * with tsx and configured through its environment variables.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../spire/install';
+import type { LocalApiServerPlan } from './plan';
+import { LOOPBACK } from './spire/ports';
+import { SupervisedProcess } from './spire/supervised-process';
+
+const MAIN = path.join(PROJECT_ROOT, 'apps', 'apiserver', 'src', 'main.ts');
+
+/** The apiserver's configuration (see apps/apiserver/src/config.ts) for a plan and a Workload API address. */
+function apiServerEnvironment(plan: LocalApiServerPlan, workloadEndpoint: string): Record<string, string> {
+  return {
+    DIRTK_APISERVER_LISTEN: `${LOOPBACK}:${plan.grpcPort}`,
+    DIRTK_APISERVER_HTTP_LISTEN: `${LOOPBACK}:${plan.httpPort}`,
+    SPIFFE_ENDPOINT_SOCKET: workloadEndpoint,
+    DIRTK_APISERVER_SVID_HINT: plan.svidHint,
+    DIRTK_APISERVER_JWT_AUDIENCES: plan.jwtAudience,
+    DIRTK_APISERVER_DATA_DIR: path.join(plan.dir, 'data'),
+    // A fixed secret keeps registry credentials verifiable across restarts.
+    DIRTK_APISERVER_CREDENTIALS_SECRET_FILE: path.join(plan.dir, 'credentials.secret'),
+  };
+}
+
+export class ApiServerProcess {
+  private supervised: SupervisedProcess | undefined;
+
+  private constructor(
+    readonly plan: LocalApiServerPlan,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly readyTimeoutMs: number,
+  ) {}
+
+  /** Starts the apiserver and waits until it is ready (`/readyz`), which needs its SVID from `workloadEndpoint`. */
+  static async start(plan: LocalApiServerPlan, workloadEndpoint: string, readyTimeoutMs = 60_000): Promise<ApiServerProcess> {
+    const own = apiServerEnvironment(plan, workloadEndpoint);
+    mkdirSync(own.DIRTK_APISERVER_DATA_DIR!, { recursive: true });
+    const secret = own.DIRTK_APISERVER_CREDENTIALS_SECRET_FILE!;
+    if (!existsSync(secret)) writeFileSync(secret, randomBytes(32), { mode: 0o600 });
+    // Settings inherited from the caller's shell must not leak into the local apiserver.
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('DIRTK_APISERVER_') && name !== 'SPIFFE_ENDPOINT_SOCKET'),
+    );
+    const apiserver = new ApiServerProcess(plan, { ...inherited, ...own }, readyTimeoutMs);
+    await apiserver.run();
+    return apiserver;
+  }
+
+  /** `host:port` of the gRPC (SPIFFE mTLS) listener. */
+  get address(): string {
+    return `${LOOPBACK}:${this.plan.grpcPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.supervised?.pid;
+  }
+
+  get logFile(): string {
+    return path.join(this.plan.dir, 'apiserver.log');
+  }
+
+  /** Stops the apiserver (if it runs) and starts it again on the same data. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.run();
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period. */
+  async stop(): Promise<void> {
+    await this.supervised?.stop();
+  }
+
+  async kill(): Promise<void> {
+    await this.supervised?.kill();
+  }
+
+  private async run(): Promise<void> {
+    const readyz = `http://${LOOPBACK}:${this.plan.httpPort}/readyz`;
+    this.supervised = await SupervisedProcess.start({
+      name: 'the apiserver',
+      // Node itself with tsx's loader, not the tsx CLI: the CLI would run the server in a child of its own.
+      command: process.execPath,
+      args: ['--import', 'tsx', MAIN],
+      cwd: PROJECT_ROOT,
+      env: this.env,
+      logFile: this.logFile,
+      healthy: async () => {
+        try {
+          return (await fetch(readyz, { signal: AbortSignal.timeout(2_000) })).ok;
+        } catch {
+          return false;
+        }
+      },
+      readyTimeoutMs: this.readyTimeoutMs,
+    });
+  }
+}

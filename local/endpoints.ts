@@ -1,0 +1,85 @@
+/** `endpoints.json`: where a running local mode can be reached, for dirctl, tests and other tools. */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { dirctlSpiffeId, SVID_HINTS } from './entries';
+import type { LocalDomainPlan } from './plan';
+import { LOOPBACK } from './spire/ports';
+import type { LocalStateLayout } from './state';
+
+export interface LocalEndpoints {
+  /** The instance that serves them. */
+  readonly pid: number;
+  readonly stateDir: string;
+  /** Where the Unix sockets are: in the state folder, or under /tmp when its path is too long. */
+  readonly socketDir: string;
+  readonly trustDomains: Readonly<Record<string, LocalDomainEndpoints>>;
+}
+
+export interface LocalDomainEndpoints {
+  /** `unix://…`, for `SPIFFE_ENDPOINT_SOCKET`. */
+  readonly workloadApi: string;
+  /** For `spire-server … -socketPath`. */
+  readonly spireServerSocket: string;
+  /** Present when the domain federates: `https://127.0.0.1:<port>`, profile https_spiffe. */
+  readonly bundleEndpoint?: string;
+  /** The root of the domain's trust bundle (PEM), the same one its peers were seeded with. */
+  readonly upstreamCaCertificate: string;
+  /** dirctl's identity in this domain: pick its SVID by hint. */
+  readonly dirctl: { readonly spiffeId: string; readonly svidHint: string };
+  readonly apiserver?: {
+    /** `host:port` of the gRPC listener (SPIFFE mutual TLS, or a JWT-SVID for `jwtAudience`). */
+    readonly address: string;
+    readonly spiffeId: string;
+    readonly http: string;
+    readonly jwtAudience: string;
+  };
+}
+
+/** What `localEndpoints` reads of a started trust domain. */
+export interface StartedDomain {
+  readonly plan: LocalDomainPlan;
+  readonly server: { readonly socketPath: string };
+  readonly agent: { readonly endpoint: string };
+}
+
+export function localEndpoints(layout: LocalStateLayout, domains: readonly StartedDomain[], pid = process.pid): LocalEndpoints {
+  return {
+    pid,
+    stateDir: layout.root,
+    socketDir: layout.socketDir,
+    trustDomains: Object.fromEntries(
+      domains.map(({ plan, server, agent }) => [
+        plan.td.name,
+        {
+          workloadApi: agent.endpoint,
+          spireServerSocket: server.socketPath,
+          ...(plan.td.bundleEndpoint?.url !== undefined && { bundleEndpoint: plan.td.bundleEndpoint.url }),
+          upstreamCaCertificate: path.join(plan.upstreamCaDir, 'tls.crt'),
+          dirctl: { spiffeId: dirctlSpiffeId(plan.td), svidHint: SVID_HINTS.dirctl },
+          ...(plan.apiserver && {
+            apiserver: {
+              address: `${LOOPBACK}:${plan.apiserver.grpcPort}`,
+              spiffeId: plan.apiserver.spiffeId,
+              http: `${LOOPBACK}:${plan.apiserver.httpPort}`,
+              jwtAudience: plan.apiserver.jwtAudience,
+            },
+          }),
+        },
+      ]),
+    ),
+  };
+}
+
+export function writeEndpoints(file: string, endpoints: LocalEndpoints): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(endpoints, null, 2)}\n`);
+  renameSync(temporary, file);
+}
+
+export function readEndpoints(file: string): LocalEndpoints {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LocalEndpoints;
+  } catch (error) {
+    throw new Error(`cannot read the local-mode endpoints ${file} (${(error as Error).message}); is \`npm start\` running?`);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The registration entries of local mode. Every local workload runs as the current user, so each entry
+ * selects `unix:uid:<uid>` and the workloads tell their SVIDs apart by hint.
+ */
+import type { TrustDomain } from '../topology/model';
+import type { EntrySpec } from './spire/server-process';
+
+/** The SVID hints of the local workloads, as `DIRTK_APISERVER_SVID_HINT` and dirctl take them. */
+export const SVID_HINTS = { apiserver: 'apiserver', dirctl: 'dirctl' } as const;
+
+/** The service account of Directory clients, as on Kubernetes (`DIRECTORY_CLIENT` in constructs/). */
+const DIRCTL_SERVICE_ACCOUNT = 'dirctl';
+
+/** `spiffe://<td>/ns/<directory namespace>/sa/dirctl`, the same ID dirctl pods get on Kubernetes. */
+export function dirctlSpiffeId(td: TrustDomain): string {
+  return `${td.id}/ns/${td.namespaces.directory}/sa/${DIRCTL_SERVICE_ACCOUNT}`;
+}
+
+/** The ID a join-token agent is aliased to; the parent of every workload entry of its domain. */
+export function localNodeId(td: TrustDomain): string {
+  return `${td.id}/local/node`;
+}
+
+export interface LocalEntryOptions {
+  readonly uid: number;
+  /** Lifetime of the workloads' X.509-SVIDs in seconds. @default the server's x509SvidTtl */
+  readonly x509SvidTtl?: number;
+}
+
+/** The apiserver (where the domain runs one) and dirctl, each federating with every peer of the domain. */
+export function localWorkloadEntries(td: TrustDomain, { uid, x509SvidTtl }: LocalEntryOptions): EntrySpec[] {
+  const common = {
+    parentId: localNodeId(td),
+    selectors: [`unix:uid:${uid}`],
+    federatesWith: td.federatesWith.map((edge) => edge.trustDomain),
+    ...(x509SvidTtl !== undefined && { x509SvidTtl }),
+  };
+  return [
+    ...(td.apiserver ? [{ ...common, spiffeId: td.apiserver.spiffeId, hint: SVID_HINTS.apiserver }] : []),
+    { ...common, spiffeId: dirctlSpiffeId(td), hint: SVID_HINTS.dirctl },
+  ];
+}

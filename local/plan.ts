@@ -1,0 +1,160 @@
+/**
+ * Local mode, planned without touching anything: the topology adapted to run on 127.0.0.1, and for each
+ * trust domain its folders, ports, seeded federation relationships, registration entries and apiserver.
+ */
+import path from 'node:path';
+import type { Topology, TrustDomain } from '../topology/model';
+import { TopologyError, type TopologyProblem } from '../topology/resolve';
+import type { TopologySpec } from '../topology/spec';
+import { localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
+import { LOOPBACK } from './spire/ports';
+import type { EntrySpec, FederationRelationship } from './spire/server-process';
+import type { LocalStateLayout } from './state';
+
+export interface LocalDomainPorts {
+  readonly server: number;
+  readonly serverHealth: number;
+  readonly bundleEndpoint: number;
+  readonly agentHealth: number;
+  /** Present when the domain runs an apiserver. */
+  readonly apiserver?: { readonly grpc: number; readonly http: number };
+}
+
+export interface SeededRelationship extends FederationRelationship {
+  /** The content of `trustDomainBundlePath`. */
+  readonly bundle: string;
+}
+
+export interface LocalApiServerPlan {
+  readonly dir: string;
+  readonly spiffeId: string;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly svidHint: string;
+  /** The audience JWT-SVIDs for this apiserver carry: its own SPIFFE ID. */
+  readonly jwtAudience: string;
+}
+
+export interface LocalDomainPlan {
+  readonly td: TrustDomain;
+  readonly serverDir: string;
+  readonly agentDir: string;
+  readonly socketDir: string;
+  readonly upstreamCaDir: string;
+  readonly ports: LocalDomainPorts;
+  /** The SPIFFE ID the domain's agent is aliased to by its join token. */
+  readonly nodeId: string;
+  readonly federation: readonly SeededRelationship[];
+  readonly entries: readonly EntrySpec[];
+  readonly apiserver?: LocalApiServerPlan;
+}
+
+function bundleEndpointUrl(port: number): string {
+  return `https://${LOOPBACK}:${port}`;
+}
+
+/**
+ * Reports what a valid topology cannot do as local processes: federate with a peer outside it (local
+ * mode runs every peer itself) or serve a bundle with `https_web` (no Web-PKI certificate on 127.0.0.1).
+ */
+export function checkRunsLocally(topology: Topology): void {
+  const names = new Set(topology.trustDomains.map((td) => td.name));
+  const problems: TopologyProblem[] = [];
+  topology.trustDomains.forEach((td, index) => {
+    const at = `trustDomains[${index}] (${td.name})`;
+    td.federatesWith.forEach((edge, i) => {
+      if (!names.has(edge.trustDomain)) {
+        problems.push({ path: `${at}.federatesWith[${i}]`, message: `local mode runs every peer itself, and "${edge.trustDomain}" is not in the topology` });
+      }
+    });
+    if (td.bundleEndpoint?.profile === 'https_web') {
+      problems.push({ path: `${at}.bundleEndpoint.profile`, message: 'local mode serves bundles with https_spiffe only' });
+    }
+  });
+  if (problems.length > 0) throw new TopologyError(problems);
+}
+
+/**
+ * `spec` with every bundle endpoint on 127.0.0.1 at the given port, and every edge to a peer in the
+ * topology pointing there, whatever URLs the spec gives (they are for Kubernetes).
+ */
+export function localTopologySpec(spec: TopologySpec, ports: Readonly<Record<string, LocalDomainPorts>>): TopologySpec {
+  const names = new Set(spec.trustDomains.map((td) => td.name));
+  return {
+    ...spec,
+    trustDomains: spec.trustDomains.map((td) => {
+      const port = portsOf(ports, td.name).bundleEndpoint;
+      return {
+        ...td,
+        bundleEndpoint: { ...td.bundleEndpoint, port, url: bundleEndpointUrl(port) },
+        ...(td.federatesWith && {
+          federatesWith: td.federatesWith.map(({ bundleEndpointUrl: url, ...edge }) =>
+            names.has(edge.trustDomain) || url === undefined ? edge : { ...edge, bundleEndpointUrl: url },
+          ),
+        }),
+      };
+    }),
+  };
+}
+
+export interface LocalPlanInputs {
+  readonly layout: LocalStateLayout;
+  readonly ports: Readonly<Record<string, LocalDomainPorts>>;
+  readonly upstreamCaDirs: Readonly<Record<string, string>>;
+  readonly uid: number;
+  /** Lifetime of the workloads' X.509-SVIDs in seconds. @default each server's x509SvidTtl */
+  readonly x509SvidTtl?: number;
+}
+
+/** The plan of a bootstrapped, locally runnable topology (see `bootstrapFederation`, `localTopologySpec`). */
+export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs): LocalDomainPlan[] {
+  const { layout, ports, upstreamCaDirs, uid, x509SvidTtl } = inputs;
+  return topology.trustDomains.map((td) => {
+    const dir = path.join(layout.runDir, td.name);
+    const domainPorts = portsOf(ports, td.name);
+    const upstreamCaDir = upstreamCaDirs[td.name];
+    if (upstreamCaDir === undefined) throw new Error(`no upstream CA folder for ${td.name}`);
+    const federation = td.federatesWith.map((edge) => {
+      if (edge.profile !== 'https_spiffe' || edge.trustDomainBundle === undefined) {
+        throw new Error(`${td.name} → ${edge.trustDomain}: local mode needs an https_spiffe edge seeded by bootstrapFederation`);
+      }
+      return {
+        trustDomain: edge.trustDomain,
+        bundleEndpointUrl: edge.bundleEndpointUrl,
+        endpointSpiffeId: edge.endpointSpiffeId,
+        trustDomainBundlePath: path.join(dir, 'federation', `${edge.trustDomain}.bundle.json`),
+        bundle: edge.trustDomainBundle,
+      };
+    });
+    const apiserverPorts = domainPorts.apiserver;
+    if (td.apiserver && !apiserverPorts) throw new Error(`no apiserver ports for ${td.name}`);
+    return {
+      td,
+      serverDir: path.join(dir, 'server'),
+      agentDir: path.join(dir, 'agent'),
+      socketDir: path.join(layout.socketDir, td.name),
+      upstreamCaDir,
+      ports: domainPorts,
+      nodeId: localNodeId(td),
+      federation,
+      entries: localWorkloadEntries(td, { uid, ...(x509SvidTtl !== undefined && { x509SvidTtl }) }),
+      ...(td.apiserver &&
+        apiserverPorts && {
+          apiserver: {
+            dir: path.join(dir, 'apiserver'),
+            spiffeId: td.apiserver.spiffeId,
+            grpcPort: apiserverPorts.grpc,
+            httpPort: apiserverPorts.http,
+            svidHint: SVID_HINTS.apiserver,
+            jwtAudience: td.apiserver.spiffeId,
+          },
+        }),
+    };
+  });
+}
+
+function portsOf(ports: Readonly<Record<string, LocalDomainPorts>>, td: string): LocalDomainPorts {
+  const found = ports[td];
+  if (!found) throw new Error(`no ports allocated for ${td}`);
+  return found;
+}

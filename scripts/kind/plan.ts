@@ -1,0 +1,324 @@
+/**
+ * The plans of `kind:up`, `kind:test` and `kind:down`, built from the topology without touching anything:
+ * `--dry-run` prints them, `run.ts` executes them.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Yaml } from 'cdk8s';
+import { stringify } from 'yaml';
+import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE } from '../../constructs';
+import { resolveTopology, TOPOLOGY_FILE_ENV, type Topology, type TopologySpec, type TrustDomain } from '../../topology';
+import { apiserverNodePortService } from './apiserver-access';
+import { KIND_VERSION, kindClusters, type KindCluster } from './clusters';
+import { kubectl, type ClusterAccess, type Deployer } from './commands';
+import { domainWorkloads, splitSynthFile } from './manifests';
+import { pulumiDeploySteps, writePulumiProject } from './pulumi';
+import { resultTable } from './report';
+import { kindState, type KindState } from './state';
+import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
+import { toolCheck } from './tools';
+import { parseNodeAddress, UPSTREAM_CA_SECRET, writeKindTopology } from './topology';
+import {
+  apiserverAddress,
+  checkResults,
+  VERIFICATION,
+  verificationJobs,
+  verificationManifests,
+  verificationPodProgress,
+  type VerificationJob,
+} from './verification';
+
+export interface PlanOptions {
+  /** The topology before the Kind addresses and the bootstrap: the example federation. */
+  readonly base: TopologySpec;
+  /** Absolute path of the state folder (`state.ts`). */
+  readonly stateDir: string;
+  /** The repository root, where every command runs. */
+  readonly projectRoot: string;
+  readonly deployer: Deployer;
+}
+
+interface Setting {
+  readonly options: PlanOptions;
+  readonly topology: Topology;
+  readonly clusters: readonly KindCluster[];
+  readonly state: KindState;
+  readonly access: (cluster: KindCluster) => ClusterAccess;
+  readonly domain: (cluster: KindCluster) => TrustDomain;
+}
+
+function setting(options: PlanOptions): Setting {
+  const topology = resolveTopology(options.base);
+  const state = kindState(options.stateDir);
+  return {
+    options,
+    topology,
+    clusters: kindClusters(topology),
+    state,
+    access: (cluster) => ({ cluster: cluster.name, kubeconfig: state.kubeconfig, context: cluster.context }),
+    domain: (cluster) => topology.trustDomains.find((td) => td.name === cluster.trustDomain)!,
+  };
+}
+
+const KIND_VERSION_OUTPUT = 'kind-version';
+const nodeAddressOutput = (cluster: string) => `node-address:${cluster}`;
+const verificationOutput = (job: VerificationJob) => `verification:${job.caller.name}`;
+
+/** Creates both clusters, loads the image, federates the domains with the zero-touch bootstrap and deploys them. */
+export function planUp(options: PlanOptions): Plan {
+  const s = setting(options);
+  const { state, clusters } = s;
+  const steps: Step[] = [
+    {
+      kind: 'command',
+      title: 'Check that the Docker engine answers',
+      argv: ['docker', 'info', '--format', '{{.ServerVersion}}'],
+      timeoutSeconds: 30,
+      hint: 'start Docker (Docker Desktop, or `sudo systemctl start docker`)',
+    },
+    { kind: 'command', title: 'Read the kind version', argv: ['kind', 'version'], timeoutSeconds: 30, capture: KIND_VERSION_OUTPUT },
+    writeKindConfigs(s),
+    ...clusters.map(
+      (cluster): CommandStep => ({
+        kind: 'command',
+        title: `Create Kind cluster ${cluster.name} (${cluster.trustDomain})`,
+        argv: ['kind', 'create', 'cluster', '--config', state.clusterConfig(cluster.name), '--name', cluster.name, '--kubeconfig', state.kubeconfig, '--wait', '2m'],
+        timeoutSeconds: 600,
+        hint: `if a cluster named ${cluster.name} already exists, run npm run kind:down first`,
+      }),
+    ),
+    {
+      kind: 'command',
+      title: `Build the apiserver and dirctl image ${DIRECTORY_IMAGE.name}`,
+      argv: ['docker', 'build', '-f', 'apps/apiserver/Dockerfile', '-t', DIRECTORY_IMAGE.name, '.'],
+      timeoutSeconds: 1200,
+    },
+    ...clusters.map(
+      (cluster): CommandStep => ({
+        kind: 'command',
+        title: `Load ${DIRECTORY_IMAGE.name} into ${cluster.name}`,
+        argv: ['kind', 'load', 'docker-image', DIRECTORY_IMAGE.name, '--name', cluster.name],
+        timeoutSeconds: 300,
+      }),
+    ),
+    ...clusters.map((cluster) => readNodeAddress(s, cluster)),
+    writeTopology(s),
+    {
+      kind: 'command',
+      title: `Synthesize each trust domain's manifests from ${path.basename(state.topologyFile)}`,
+      argv: ['npm', 'run', 'synth'],
+      env: { [TOPOLOGY_FILE_ENV]: state.topologyFile, CDK8S_OUTDIR: state.manifestsDir },
+      timeoutSeconds: 300,
+    },
+    prepareDeployment(s),
+    ...clusters.flatMap((cluster) => deployDomain(s, cluster)),
+    ...clusters.flatMap((cluster) =>
+      domainWorkloads(s.domain(cluster)).map(
+        (workload): CommandStep => ({
+          kind: 'command',
+          title: `Wait for ${workload.kind} ${workload.name} in ${cluster.name}`,
+          argv: kubectl(s.access(cluster), '--namespace', workload.namespace, 'rollout', 'status', `${workload.kind}/${workload.name}`, '--timeout=5m'),
+          timeoutSeconds: 330,
+        }),
+      ),
+    ),
+  ];
+  return {
+    name: 'up',
+    preamble: [
+      `State folder: ${state.root}`,
+      options.deployer === 'pulumi'
+        ? 'Deploying with pulumi up (the Pulumi CLI is on PATH).'
+        : 'Deploying with kubectl apply --server-side (no Pulumi CLI on PATH).',
+    ],
+    steps: [toolCheck(steps), ...steps],
+    diagnose: clusters.map(s.access),
+    epilogue: [
+      'Both trust domains are up. Check the cross-domain calls with: npm run kind:test',
+      `Inspect them with: kubectl --kubeconfig ${state.kubeconfig} --context ${clusters[0]!.context} get pods -A`,
+    ],
+  };
+}
+
+/** Runs the verification Job in every cluster, the apiserver's own first, and prints the summary table. */
+export function planTest(options: PlanOptions): Plan {
+  const s = setting(options);
+  const jobs = verificationJobs(s.topology);
+  const serverCluster = clusterOf(s, jobs[0]!.server);
+  const steps: Step[] = [
+    readNodeAddress(s, serverCluster),
+    {
+      kind: 'task',
+      title: 'Write the verification Jobs',
+      effects: jobs.map((job) => `writes ${s.state.verificationFile(job.caller.name)}`),
+      run: ({ captured }) => {
+        const address = parseNodeAddress(captured(nodeAddressOutput(serverCluster.name)), serverCluster.name);
+        mkdirSync(path.dirname(s.state.verificationFile(jobs[0]!.caller.name)), { recursive: true });
+        for (const job of jobs) Yaml.save(s.state.verificationFile(job.caller.name), verificationManifests(job, apiserverAddress(job, address)));
+      },
+    },
+    ...jobs.flatMap((job): Step[] => {
+      const access = s.access(clusterOf(s, job.caller));
+      const namespace = job.caller.namespaces.directory;
+      return [
+        {
+          kind: 'command',
+          title: `Remove the verification Job of a previous run in ${access.cluster}`,
+          argv: kubectl(access, '--namespace', namespace, 'delete', 'job', VERIFICATION.job, '--ignore-not-found', '--cascade=foreground', '--wait', '--timeout=2m'),
+          timeoutSeconds: 150,
+        },
+        {
+          kind: 'command',
+          title: `Start the verification Job in ${access.cluster}: dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`,
+          argv: kubectl(access, 'apply', '--server-side', '-f', s.state.verificationFile(job.caller.name)),
+          timeoutSeconds: 120,
+        },
+        {
+          kind: 'poll',
+          title: `Wait for the verification pod in ${access.cluster} to finish`,
+          argv: kubectl(access, '--namespace', namespace, 'get', 'pods', '--selector', `batch.kubernetes.io/job-name=${VERIFICATION.job}`, '--output', 'json'),
+          everySeconds: 3,
+          timeoutSeconds: VERIFICATION.deadlineSeconds + 60,
+          until: 'the pod has Succeeded or Failed',
+          check: verificationPodProgress,
+          capture: verificationOutput(job),
+          hint: 'the pod never finished: its events and the failed pods below say why (e.g. an image that was not loaded)',
+        },
+      ];
+    }),
+    {
+      kind: 'task',
+      title: 'Compare each call with the cross-domain matrix',
+      effects: ['prints the summary table; fails on any mismatch'],
+      hint:
+        'the logs below hold dirctl’s error of each call that exited non-zero. Unexpected exit 3 or UNAVAILABLE: no SVID or no ' +
+        `connection (federation, node port); an unexpected PERMISSION_DENIED or OK: the apiserver’s policy (ConfigMap ${DIRECTORY_API_SERVER.policyConfigMap})`,
+      run: ({ captured, log }) => {
+        const results = jobs.flatMap((job) => checkResults(job, captured(verificationOutput(job))));
+        log(resultTable(results));
+        const mismatches = results.filter((result) => !result.ok).length;
+        if (mismatches > 0) throw new PlanFailure(`${mismatches} of ${results.length} calls did not get the expected outcome`);
+      },
+    },
+  ];
+  return {
+    name: 'test',
+    preamble: [`State folder: ${s.state.root}`],
+    steps: [toolCheck(steps), ...steps],
+    diagnose: s.clusters.map(s.access),
+    epilogue: ['Every call got the outcome the cross-domain matrix expects.'],
+  };
+}
+
+/** Deletes both clusters and the state folder. */
+export function planDown(options: PlanOptions): Plan {
+  const s = setting(options);
+  const steps: Step[] = [
+    ...s.clusters.map(
+      (cluster): CommandStep => ({
+        kind: 'command',
+        title: `Delete Kind cluster ${cluster.name}`,
+        argv: ['kind', 'delete', 'cluster', '--name', cluster.name, '--kubeconfig', s.state.kubeconfig],
+        timeoutSeconds: 300,
+      }),
+    ),
+    {
+      kind: 'task',
+      title: 'Remove the state folder (kubeconfig, upstream CAs, manifests, Pulumi state)',
+      effects: [`removes ${s.state.root}`],
+      run: () => rmSync(s.state.root, { recursive: true, force: true }),
+    },
+  ];
+  return { name: 'down', preamble: [`State folder: ${s.state.root}`], steps: [toolCheck(steps), ...steps], diagnose: [], epilogue: [] };
+}
+
+function clusterOf(s: Setting, td: TrustDomain): KindCluster {
+  return s.clusters.find((cluster) => cluster.trustDomain === td.name)!;
+}
+
+function readNodeAddress(s: Setting, cluster: KindCluster): CommandStep {
+  return {
+    kind: 'command',
+    title: `Read the node address of ${cluster.name}`,
+    argv: kubectl(s.access(cluster), 'get', 'nodes', '--output', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}'),
+    timeoutSeconds: 30,
+    capture: nodeAddressOutput(cluster.name),
+  };
+}
+
+function writeKindConfigs(s: Setting): TaskStep {
+  return {
+    kind: 'task',
+    title: 'Write the Kind cluster configs',
+    effects: s.clusters.map((cluster) => `writes ${s.state.clusterConfig(cluster.name)}`),
+    run: ({ captured, log }) => {
+      const version = captured(KIND_VERSION_OUTPUT);
+      if (!version.includes(`${KIND_VERSION} `)) {
+        log(`warning: ${version} is not kind ${KIND_VERSION}, the release the pinned node image is built for; install it if a cluster fails to start`);
+      }
+      for (const cluster of s.clusters) {
+        mkdirSync(path.dirname(s.state.clusterConfig(cluster.name)), { recursive: true });
+        writeFileSync(s.state.clusterConfig(cluster.name), stringify(cluster.config));
+      }
+    },
+  };
+}
+
+function writeTopology(s: Setting): TaskStep {
+  return {
+    kind: 'task',
+    title: 'Make an upstream CA per trust domain and write the topology: bundle endpoints at the node addresses, peers seeded with each other’s roots',
+    effects: [...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`), `writes ${s.state.topologyFile}`],
+    run: async ({ captured }) => {
+      const addresses = Object.fromEntries(s.clusters.map((cluster) => [cluster.name, parseNodeAddress(captured(nodeAddressOutput(cluster.name)), cluster.name)]));
+      await writeKindTopology(s.options.base, addresses, s.state.caFolder, s.state.topologyFile);
+    },
+  };
+}
+
+function prepareDeployment(s: Setting): TaskStep {
+  const { state } = s;
+  const apiserverDomains = s.topology.trustDomains.filter((td) => td.apiserver);
+  return {
+    kind: 'task',
+    title: 'Split out the CRDs and Namespaces, write the apiserver NodePort Service' + (s.options.deployer === 'pulumi' ? ' and the Pulumi stack configs' : ''),
+    effects: [
+      ...s.clusters.flatMap((cluster) => [state.crdsFile(cluster.trustDomain), state.namespacesFile(cluster.trustDomain)]),
+      ...apiserverDomains.map((td) => state.apiserverAccessFile(td.name)),
+      ...(s.options.deployer === 'pulumi' ? [`${state.pulumiProject}/`, `${state.pulumiBackend}/`] : []),
+    ].map((file) => `writes ${file}`),
+    run: () => {
+      for (const cluster of s.clusters) {
+        const td = cluster.trustDomain;
+        splitSynthFile(state.synthFile(td), state.crdsFile(td), state.namespacesFile(td));
+      }
+      for (const td of apiserverDomains) Yaml.save(state.apiserverAccessFile(td.name), [apiserverNodePortService(td)]);
+      if (s.options.deployer === 'pulumi') writePulumiProject(s.options.projectRoot, state, s.topology.trustDomains);
+    },
+  };
+}
+
+/** CRDs (established), Namespaces and the upstream CA Secret first, then the domain's manifests. */
+function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
+  const { state } = s;
+  const td = s.domain(cluster);
+  const access = s.access(cluster);
+  const on = (title: string, args: string[], timeoutSeconds = 120): CommandStep => ({
+    kind: 'command',
+    title: `${title} in ${cluster.name}`,
+    argv: kubectl(access, ...args),
+    timeoutSeconds,
+  });
+  return [
+    on('Apply the SPIRE CRDs', ['apply', '--server-side', '-f', state.crdsFile(td.name)]),
+    on('Wait until the CRDs are established', ['wait', '--for=condition=Established', '--timeout=60s', '-f', state.crdsFile(td.name)], 90),
+    on('Create the namespaces', ['apply', '--server-side', '-f', state.namespacesFile(td.name)]),
+    on(`Create Secret ${UPSTREAM_CA_SECRET} from the upstream CA of ${td.name}`, [
+      '--namespace', td.namespaces.spire, 'create', 'secret', 'generic', UPSTREAM_CA_SECRET, `--from-file=${state.caFiles(td.name)}`,
+    ]),
+    ...(s.options.deployer === 'pulumi'
+      ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)
+      : [on(`Apply the manifests of ${td.name}`, ['apply', '--server-side', '-f', state.synthFile(td.name)], 300)]),
+    ...(td.apiserver ? [on('Expose the apiserver on a node port', ['apply', '--server-side', '-f', state.apiserverAccessFile(td.name)])] : []),
+  ];
+}

@@ -1,0 +1,55 @@
+/**
+ * The git-ignored folder the Kind scripts keep everything in: the clusters' kubeconfig, the Kind configs,
+ * the upstream CAs (private keys, mode 0600), the topology file, the manifests and the Pulumi state.
+ * `npm run kind:down` deletes it with the clusters.
+ */
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../spire/install';
+
+export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.cache', 'kind');
+
+export interface KindState {
+  readonly root: string;
+  /** A kubeconfig of the Kind clusters only, so the user's own kubeconfig and current context are never touched. */
+  readonly kubeconfig: string;
+  readonly clusterConfig: (cluster: string) => string;
+  /** One subfolder per trust domain holding the files of its upstream CA Secret. */
+  readonly caFolder: string;
+  readonly caFiles: (trustDomain: string) => string;
+  /** The topology synth and Pulumi deploy (`DIRTK_TOPOLOGY`). */
+  readonly topologyFile: string;
+  /** Where `npm run synth` writes `<trust domain>.k8s.yaml`. */
+  readonly manifestsDir: string;
+  readonly synthFile: (trustDomain: string) => string;
+  readonly crdsFile: (trustDomain: string) => string;
+  readonly namespacesFile: (trustDomain: string) => string;
+  readonly apiserverAccessFile: (trustDomain: string) => string;
+  readonly verificationFile: (trustDomain: string) => string;
+  /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
+  readonly pulumiProject: string;
+  readonly pulumiStackConfig: (stack: string) => string;
+  readonly pulumiBackend: string;
+}
+
+export function kindState(root: string): KindState {
+  const under = (...parts: string[]) => path.join(root, ...parts);
+  const manifestsDir = under('manifests');
+  const pulumiProject = under('pulumi', 'project');
+  return {
+    root,
+    kubeconfig: under('kubeconfig'),
+    clusterConfig: (cluster) => under('clusters', `${cluster}.yaml`),
+    caFolder: under('ca'),
+    caFiles: (td) => under('ca', td),
+    topologyFile: under('topology.json'),
+    manifestsDir,
+    synthFile: (td) => path.join(manifestsDir, `${td}.k8s.yaml`),
+    crdsFile: (td) => path.join(manifestsDir, `${td}.crds.yaml`),
+    namespacesFile: (td) => path.join(manifestsDir, `${td}.namespaces.yaml`),
+    apiserverAccessFile: (td) => path.join(manifestsDir, `${td}.apiserver-nodeport.yaml`),
+    verificationFile: (td) => under('verification', `${td}.yaml`),
+    pulumiProject,
+    pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),
+    pulumiBackend: under('pulumi', 'state'),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The topology the Kind clusters run: the base spec with each bundle endpoint at its node's address and the
+ * zero-touch federation bootstrap applied. It is written to a file that synth and Pulumi read through
+ * `DIRTK_TOPOLOGY`, so all three deploy the same thing.
+ */
+import { isIPv4 } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { resolveTopology, type TopologySpec } from '../../topology';
+import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
+import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-folder';
+
+/**
+ * The Secret each SPIRE server's `disk` UpstreamAuthority reads. The scripts create it from the CA folder
+ * before the server starts; the key never enters the synthesized YAML or the Pulumi state.
+ */
+export const UPSTREAM_CA_SECRET = 'spire-upstream-ca';
+
+/** The node's InternalIP as `kubectl get nodes -o jsonpath=...` printed it; throws unless it is one IPv4 address. */
+export function parseNodeAddress(stdout: string, cluster: string): string {
+  const address = stdout.trim();
+  if (!isIPv4(address)) {
+    throw new Error(
+      `the node of Kind cluster ${cluster} reported no single InternalIP (got ${JSON.stringify(address)}); ` +
+        `check the cluster with: kind get nodes --name ${cluster}`,
+    );
+  }
+  return address;
+}
+
+/**
+ * `base` with every bundle endpoint at `https://<its node's address>:<node port>` (peers in other clusters
+ * dial the node over the Docker network) and every server set to read its upstream CA from
+ * `UPSTREAM_CA_SECRET`. `nodeAddresses` is keyed by cluster name.
+ */
+export function withNodeAddresses(base: TopologySpec, nodeAddresses: Readonly<Record<string, string>>): TopologySpec {
+  const resolved = resolveTopology(base);
+  return {
+    ...base,
+    trustDomains: base.trustDomains.map((td, index) => {
+      const endpoint = resolved.trustDomains[index]!.bundleEndpoint;
+      const address = nodeAddresses[td.clusterName];
+      if (endpoint && address === undefined) throw new Error(`no node address for cluster ${td.clusterName} of ${td.name}`);
+      return {
+        ...td,
+        server: { ...td.server, upstreamAuthority: { type: 'disk', secretName: UPSTREAM_CA_SECRET } },
+        ...(endpoint && { bundleEndpoint: { ...td.bundleEndpoint, url: `https://${address}:${endpoint.nodePort}` } }),
+      };
+    }),
+  };
+}
+
+/**
+ * The zero-touch bootstrap (topology/federation-bootstrap): makes or reuses one upstream CA per trust domain
+ * in `caFolder` and seeds every federation edge with the peer's upstream root. The only place the Kind
+ * scripts depend on it.
+ */
+export async function bootstrapKindFederation(spec: TopologySpec, caFolder: string): Promise<TopologySpec> {
+  const stored = await loadOrCreateUpstreamCas(
+    caFolder,
+    spec.trustDomains.map((td) => td.name),
+  );
+  return bootstrapFederation(spec, Object.fromEntries(Object.entries(stored).map(([td, { ca }]) => [td, ca])));
+}
+
+/** Builds the Kind topology and writes it, validated, to `file`; returns it. */
+export async function writeKindTopology(
+  base: TopologySpec,
+  nodeAddresses: Readonly<Record<string, string>>,
+  caFolder: string,
+  file: string,
+): Promise<TopologySpec> {
+  const spec = await bootstrapKindFederation(withNodeAddresses(base, nodeAddresses), caFolder);
+  resolveTopology(spec);
+  writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
+  return spec;
+}

@@ -1,0 +1,243 @@
+/**
+ * The verification run in each cluster: dirctl, as the domain's `dirctl` service account, calls the
+ * apiserver once per entry of the cross-domain matrix, and each call's exit code is the result.
+ *
+ * The image is distroless (no shell), so every call is its own container of one Job and the script reads
+ * the exit codes from the pod status. The own domain's push runs first, as an init container, because the
+ * other calls of both domains read the record it stores. That record's CID is known in advance (content
+ * addressing), so every container's command line is fixed.
+ */
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { App, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { canonicalJson } from '../../apps/apiserver/src/store/canonical-json';
+import { cidOf } from '../../apps/apiserver/src/store/cid';
+import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
+import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../../constructs/hardening';
+import type { Topology, TrustDomain } from '../../topology';
+import { APISERVER_NODE_PORT } from './apiserver-access';
+
+export const VERIFICATION = {
+  job: 'dirtk-verify',
+  recordConfigMap: 'dirtk-verify-record',
+  recordDir: '/etc/dirtk-verify',
+  recordFile: 'record.json',
+  /** dirctl's `--timeout`, which includes waiting for the pod's first SVID. */
+  dirctlTimeoutSeconds: 120,
+  /** The Job's `activeDeadlineSeconds`: the pod is stopped after this, so the poll for it always ends. */
+  deadlineSeconds: 300,
+} as const;
+
+/** Strings only: a protobuf Struct would carry numbers as doubles and change the CID. */
+export const VERIFICATION_RECORD = {
+  name: 'dirtk-kind-verification',
+  version: 'v1',
+  description: 'Pushed by the verification Job of the Kind clusters (scripts/kind)',
+} as const;
+
+/** The CID the apiserver gives `VERIFICATION_RECORD`: of its canonical JSON. */
+export const VERIFICATION_RECORD_CID = cidOf(Buffer.from(canonicalJson(VERIFICATION_RECORD), 'utf8'));
+
+export type Relation = 'own' | 'federated';
+export type Outcome = 'allowed' | 'denied';
+
+export interface Check {
+  /** The container name, and the call's name in the summary table. */
+  readonly name: string;
+  /** dirctl's command words and arguments. */
+  readonly dirctl: readonly string[];
+  readonly expected: Outcome;
+  /** Runs before the others (as an init container), which need what it does. */
+  readonly first?: boolean;
+}
+
+const RECORD_PATH = `${VERIFICATION.recordDir}/${VERIFICATION.recordFile}`;
+const push: Omit<Check, 'expected'> = { name: 'push', dirctl: ['push', RECORD_PATH] };
+const pull: Omit<Check, 'expected'> = { name: 'pull', dirctl: ['pull', VERIFICATION_RECORD_CID] };
+const lookup: Omit<Check, 'expected'> = { name: 'lookup', dirctl: ['lookup', VERIFICATION_RECORD_CID] };
+const credentials: Omit<Check, 'expected'> = { name: 'credentials', dirctl: ['credentials'] };
+const syncList: Omit<Check, 'expected'> = { name: 'sync-list', dirctl: ['sync', 'list'] };
+
+/**
+ * The cross-domain matrix as dirctl calls: its own trust domain may call everything; a federated one may
+ * read records (Pull, Lookup) and ask for registry credentials, and is denied the rest (Push, ListSyncs).
+ */
+export const CROSS_DOMAIN_MATRIX: Readonly<Record<Relation, readonly Check[]>> = {
+  own: [
+    { ...push, expected: 'allowed', first: true },
+    { ...pull, expected: 'allowed' },
+    { ...lookup, expected: 'allowed' },
+    { ...credentials, expected: 'allowed' },
+    { ...syncList, expected: 'allowed' },
+  ],
+  federated: [
+    { ...pull, expected: 'allowed' },
+    { ...lookup, expected: 'allowed' },
+    { ...credentials, expected: 'allowed' },
+    { ...syncList, expected: 'denied' },
+    { ...push, expected: 'denied' },
+  ],
+};
+
+/** One Job: dirctl in `caller`'s cluster calling the apiserver of `server`. */
+export interface VerificationJob {
+  readonly caller: TrustDomain;
+  readonly server: TrustDomain;
+  readonly relation: Relation;
+  readonly checks: readonly Check[];
+}
+
+/**
+ * The apiserver's own domain first (it stores the record), then every domain federated with it both ways:
+ * its clients must trust the apiserver's bundle and the apiserver theirs.
+ */
+export function verificationJobs(topology: Topology): VerificationJob[] {
+  const servers = topology.trustDomains.filter((td) => td.apiserver);
+  const server = servers[0];
+  if (server === undefined || servers.length > 1) {
+    throw new Error(
+      `the Kind verification needs exactly one trust domain with an apiserver; the topology has ${servers.length} (${servers.map((td) => td.name).join(', ') || 'none'})`,
+    );
+  }
+  const federates = (from: TrustDomain, to: TrustDomain) => from.federatesWith.some((edge) => edge.trustDomain === to.name);
+  return [
+    { caller: server, server, relation: 'own', checks: CROSS_DOMAIN_MATRIX.own },
+    ...topology.trustDomains
+      .filter((caller) => caller !== server && federates(caller, server) && federates(server, caller))
+      .map((caller) => ({ caller, server, relation: 'federated' as const, checks: CROSS_DOMAIN_MATRIX.federated })),
+  ];
+}
+
+/**
+ * Where the Job's dirctl dials the apiserver: its Service inside the server's own cluster, else the NodePort
+ * on the server cluster's node (`serverNodeAddress`).
+ */
+export function apiserverAddress(job: VerificationJob, serverNodeAddress: string): string {
+  const { server } = job;
+  const port = server.apiserver!.port;
+  return job.relation === 'own'
+    ? `${DIRECTORY_API_SERVER.name}.${server.namespaces.directory}.svc:${port}`
+    : `${serverNodeAddress}:${APISERVER_NODE_PORT}`;
+}
+
+/** The record ConfigMap and the Job, in the caller's directory namespace. */
+export function verificationManifests(job: VerificationJob, serverAddress: string): Record<string, unknown>[] {
+  const chart = new Chart(new App(), 'verification');
+  const namespace = job.caller.namespaces.directory;
+  const client = new DirectoryClientIdentity(new Chart(new App(), 'client'), 'DirectoryClient', { trustDomain: job.caller });
+  const labels = { 'app.kubernetes.io/name': VERIFICATION.job, 'app.kubernetes.io/part-of': 'dirtk' };
+
+  new k8s.KubeConfigMap(chart, 'Record', {
+    metadata: { name: VERIFICATION.recordConfigMap, namespace, labels },
+    data: { [VERIFICATION.recordFile]: `${JSON.stringify(VERIFICATION_RECORD, null, 2)}\n` },
+  });
+  const container = (check: Check): k8s.Container => ({
+    name: check.name,
+    image: DIRECTORY_IMAGE.name,
+    imagePullPolicy: IMAGE_PULL_POLICY,
+    command: ['node', DIRECTORY_IMAGE.dirctlEntry],
+    args: [
+      ...check.dirctl,
+      '--server', serverAddress,
+      '--server-trust-domain', job.server.name,
+      '--timeout', String(VERIFICATION.dirctlTimeoutSeconds),
+      '--json',
+    ],
+    env: [client.workloadApi.env],
+    volumeMounts: [client.workloadApi.volumeMount, { name: 'record', mountPath: VERIFICATION.recordDir, readOnly: true }],
+    securityContext: nonRootSecurityContext(),
+    resources: resources(['10m', '500m'], ['64Mi', '256Mi']),
+  });
+  const first = job.checks.filter((check) => check.first);
+  new k8s.KubeJob(chart, 'Job', {
+    metadata: { name: VERIFICATION.job, namespace, labels },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: VERIFICATION.deadlineSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          serviceAccountName: client.serviceAccountName,
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: nonRootPodSecurityContext(DIRECTORY_IMAGE.uid),
+          ...(first.length > 0 && { initContainers: first.map(container) }),
+          containers: job.checks.filter((check) => !check.first).map(container),
+          volumes: [client.workloadApi.volume, { name: 'record', configMap: { name: VERIFICATION.recordConfigMap } }],
+        },
+      },
+    },
+  });
+  return chart.toJson() as Record<string, unknown>[];
+}
+
+/** What dirctl's exit code means for a call: allowed, denied, or something else went wrong. */
+export function describeExit(code: number): { readonly outcome: Outcome | 'error'; readonly text: string } {
+  if (code === 0) return { outcome: 'allowed', text: 'allowed (exit 0)' };
+  if (code === 100 + grpcStatus.PERMISSION_DENIED) return { outcome: 'denied', text: `denied (exit ${code})` };
+  const meaning =
+    code > 100 && code <= 116
+      ? grpcStatus[code - 100]
+      : { 1: 'server failure or dirctl error', 2: 'usage error', 3: 'no SVID or connection setup failed' }[code];
+  return { outcome: 'error', text: `error (exit ${code}${meaning ? `: ${meaning}` : ''})` };
+}
+
+export function expectedText(outcome: Outcome): string {
+  return outcome === 'allowed' ? 'allowed (exit 0)' : `denied (exit ${100 + grpcStatus.PERMISSION_DENIED})`;
+}
+
+interface ContainerStatus {
+  readonly name: string;
+  readonly state?: { readonly terminated?: { readonly exitCode: number }; readonly waiting?: { readonly reason?: string } };
+}
+interface Pod {
+  readonly metadata: { readonly name: string };
+  readonly status?: { readonly phase?: string; readonly initContainerStatuses?: ContainerStatus[]; readonly containerStatuses?: ContainerStatus[] };
+}
+
+/** The Job's pods from `kubectl get pods -o json`. */
+function jobPods(stdout: string): Pod[] {
+  return (JSON.parse(stdout) as { items: Pod[] }).items;
+}
+
+/** For the poll of the Job's pod: done once it has Succeeded or Failed; the status names each container's state. */
+export function verificationPodProgress(stdout: string): { done: boolean; status: string } {
+  const pod = jobPods(stdout)[0];
+  if (pod === undefined) return { done: false, status: 'waiting for the pod to be created' };
+  const phase = pod.status?.phase ?? 'Unknown';
+  const containers = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map(
+    (container) =>
+      `${container.name}: ${
+        container.state?.terminated ? `exit ${container.state.terminated.exitCode}` : (container.state?.waiting?.reason ?? 'running')
+      }`,
+  );
+  return { done: phase === 'Succeeded' || phase === 'Failed', status: `${pod.metadata.name} ${phase}${containers.length > 0 ? ` (${containers.join(', ')})` : ''}` };
+}
+
+export interface CheckResult {
+  readonly caller: string;
+  readonly server: string;
+  readonly call: string;
+  readonly expected: string;
+  readonly actual: string;
+  readonly ok: boolean;
+}
+
+/** Each check of `job` judged from its container's exit code in the pod list `stdout`. */
+export function checkResults(job: VerificationJob, stdout: string): CheckResult[] {
+  const pod = jobPods(stdout)[0];
+  const statuses = [...(pod?.status?.initContainerStatuses ?? []), ...(pod?.status?.containerStatuses ?? [])];
+  return job.checks.map((check) => {
+    const state = statuses.find((status) => status.name === check.name)?.state;
+    const exit = state?.terminated && describeExit(state.terminated.exitCode);
+    return {
+      caller: job.caller.name,
+      server: job.server.name,
+      call: check.name,
+      expected: expectedText(check.expected),
+      actual: exit?.text ?? `did not run (${pod === undefined ? 'no pod' : (state?.waiting?.reason ?? 'not finished')})`,
+      ok: exit?.outcome === check.expected,
+    };
+  });
+}

@@ -1,0 +1,160 @@
+import { X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { trustDomainManifests } from '../../constructs';
+import { domainWorkloads } from '../../scripts/kind/manifests';
+import { kindState } from '../../scripts/kind/state';
+import { ensureSpire } from '../../spire/install';
+import { EXAMPLE_FEDERATION, loadTopologySpec, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
+import { runStack } from '../stacks/harness';
+import { NODE_ADDRESSES, planOptions, prepareUpOffline, tempDir } from './fixtures';
+
+type Manifest = Record<string, any>;
+
+const tempFile = (name: string, content: string) => {
+  const file = path.join(tempDir(), name);
+  writeFileSync(file, content);
+  return file;
+};
+const problemOf = (env: Record<string, string>) => {
+  try {
+    loadTopologySpec(env);
+  } catch (error) {
+    if (error instanceof TopologyError) return error.message;
+    throw error;
+  }
+  throw new Error('loadTopologySpec accepted it');
+};
+
+describe('loadTopologySpec', () => {
+  it('is the example federation unless DIRTK_TOPOLOGY names a file', () => {
+    expect(loadTopologySpec({})).toBe(EXAMPLE_FEDERATION);
+    expect(loadTopologySpec({ DIRTK_TOPOLOGY: '' })).toBe(EXAMPLE_FEDERATION);
+  });
+
+  it('reads a JSON or YAML spec file', () => {
+    const spec: TopologySpec = { trustDomains: [{ name: 'solo.example', clusterName: 'solo', apiserver: { port: 9443 } }] };
+    expect(loadTopologySpec({ DIRTK_TOPOLOGY: tempFile('t.json', JSON.stringify(spec)) })).toEqual(spec);
+    expect(loadTopologySpec({ DIRTK_TOPOLOGY: tempFile('t.yaml', stringify(spec)) })).toEqual(spec);
+    expect(loadTopologySpec({ DIRTK_TOPOLOGY: tempFile('t.YML', stringify(spec)) })).toEqual(spec);
+  });
+
+  it('validates the spec with resolveTopology, naming the file in every problem', () => {
+    const file = tempFile('t.json', JSON.stringify({ trustDomains: [{ name: 'loop.example', clusterName: 'Loop', federatesWith: [{ trustDomain: 'loop.example' }] }] }));
+    const message = problemOf({ DIRTK_TOPOLOGY: file });
+    expect(message).toContain(`${file} (DIRTK_TOPOLOGY): trustDomains[0] (loop.example).clusterName: cluster name "Loop" must be a DNS label`);
+    expect(message).toContain(`${file} (DIRTK_TOPOLOGY): trustDomains[0] (loop.example).federatesWith[0].trustDomain: trust domain "loop.example" cannot federate with itself`);
+  });
+
+  it('says what is wrong with a file that is missing, not JSON or YAML, or not a topology', () => {
+    expect(problemOf({ DIRTK_TOPOLOGY: '/nonexistent/topology.json' })).toMatch(/\/nonexistent\/topology.json \(DIRTK_TOPOLOGY\): cannot read the topology file: ENOENT/);
+    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', 'trustDomains: []') })).toMatch(/not valid JSON \(name the file \.yaml or \.yml for YAML\)/);
+    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.yaml', 'trustDomains: [\n') })).toMatch(/not valid YAML/);
+    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', '{"domains": []}') })).toMatch(/a topology spec is an object with a "trustDomains" list/);
+    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', '{"trustDomains": ["dir.example"]}') })).toMatch(/every entry of "trustDomains" must be an object/);
+  });
+});
+
+describe('the Kind topology, as kind:up writes it', () => {
+  beforeAll(() => ensureSpire({ binaries: false }));
+
+  const options = planOptions('pulumi');
+  const state = kindState(options.stateDir);
+  let spec: TopologySpec;
+  beforeAll(async () => {
+    await prepareUpOffline(options);
+    spec = loadTopologySpec({ DIRTK_TOPOLOGY: state.topologyFile });
+  });
+  const rootOf = (td: string) => new X509Certificate(readFileSync(path.join(state.caFiles(td), 'tls.crt')));
+  const synthesized = (td: string): Manifest[] => parseAllDocuments(readFileSync(state.synthFile(td), 'utf8')).map((d) => d.toJSON());
+
+  it('puts every bundle endpoint at its node’s address and reads each upstream CA from the Secret the scripts create', () => {
+    expect(spec.trustDomains.map((td) => [td.name, td.bundleEndpoint?.url, td.server?.upstreamAuthority])).toEqual([
+      ['dir.example', `https://${NODE_ADDRESSES['dir-example']}:32443`, { type: 'disk', secretName: 'spire-upstream-ca' }],
+      ['dirctl.example', `https://${NODE_ADDRESSES['dirctl-example']}:32443`, { type: 'disk', secretName: 'spire-upstream-ca' }],
+    ]);
+  });
+
+  it('seeds each federation edge with the peer’s upstream root (the zero-touch bootstrap)', () => {
+    for (const td of spec.trustDomains) {
+      for (const edge of td.federatesWith ?? []) {
+        const bundle = JSON.parse(edge.trustDomainBundle!) as { keys: { use: string; x5c: string[] }[] };
+        expect(bundle.keys.map((key) => key.use)).toEqual(['x509-svid']);
+        expect(Buffer.from(bundle.keys[0]!.x5c[0]!, 'base64')).toEqual(rootOf(edge.trustDomain).raw);
+      }
+    }
+  });
+
+  it('keeps each upstream CA in a folder of exactly the Secret’s files, the key readable by the owner only', () => {
+    for (const td of ['dir.example', 'dirctl.example']) {
+      expect(readdirSync(state.caFiles(td)).sort()).toEqual(['bundle.crt', 'tls.crt', 'tls.key']);
+      expect(statSync(path.join(state.caFiles(td), 'tls.key')).mode & 0o777).toBe(0o600);
+      expect(rootOf(td).subjectAltName).toBe(`URI:spiffe://${td}`);
+    }
+  });
+
+  it('synthesizes the manifests of that topology, with no CA key in them', () => {
+    const topology = resolveTopology(spec);
+    for (const td of topology.trustDomains) {
+      const text = readFileSync(state.synthFile(td.name), 'utf8');
+      expect(synthesized(td.name)).toEqual(trustDomainManifests(topology, td.name));
+      expect(text).not.toContain('PRIVATE KEY');
+      const server = synthesized(td.name).find((object) => object.kind === 'StatefulSet')!;
+      expect(server.spec.template.spec.volumes).toContainEqual({ name: 'upstream-ca', secret: { secretName: 'spire-upstream-ca', defaultMode: 0o440 } });
+    }
+  });
+
+  it('splits out exactly the CRDs and the Namespaces', () => {
+    for (const td of ['dir.example', 'dirctl.example']) {
+      const kinds = (file: string) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => [d.get('kind'), (d.toJSON() as Manifest).metadata.name]);
+      expect(kinds(state.crdsFile(td))).toEqual([
+        ['CustomResourceDefinition', 'clusterspiffeids.spire.spiffe.io'],
+        ['CustomResourceDefinition', 'clusterfederatedtrustdomains.spire.spiffe.io'],
+        ['CustomResourceDefinition', 'clusterstaticentries.spire.spiffe.io'],
+      ]);
+      expect(kinds(state.namespacesFile(td))).toEqual([
+        ['Namespace', 'spire-system'],
+        ['Namespace', 'dir'],
+      ]);
+    }
+  });
+
+  it('waits for exactly the workloads each domain’s manifests hold', () => {
+    const topology = resolveTopology(spec);
+    for (const td of topology.trustDomains) {
+      const workloads = synthesized(td.name)
+        .filter((object) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(object.kind))
+        .map((object) => ({ kind: object.kind.toLowerCase(), name: object.metadata.name, namespace: object.metadata.namespace }));
+      expect(domainWorkloads(td)).toEqual(workloads);
+    }
+  });
+
+  describe('deployed by Pulumi', () => {
+    const saved = process.env.DIRTK_TOPOLOGY;
+    afterEach(() => {
+      if (saved === undefined) delete process.env.DIRTK_TOPOLOGY;
+      else process.env.DIRTK_TOPOLOGY = saved;
+    });
+
+    it.each([
+      ['dir-example', 'dir.example'],
+      ['dirctl-example', 'dirctl.example'],
+    ])('stack %s applies the same manifests from the same topology file, with the bootstrap seeds', async (stack, td) => {
+      process.env.DIRTK_TOPOLOGY = state.topologyFile;
+      const config = parse(readFileSync(state.pulumiStackConfig(stack), 'utf8')) as { config: Record<string, unknown> };
+      expect(config).toEqual({ config: { 'dirtk:trustDomain': td, 'pulumi:disable-default-providers': ['kubernetes'] } });
+      const run = await runStack({ config: { ...config.config, 'dirtk:kubeContext': `kind-${stack}` } });
+      const objs = run.one('kubernetes:yaml/v2:ConfigGroup').inputs.objs as Manifest[];
+      expect(objs).toEqual(synthesized(td));
+      expect(objs.filter((object) => object.kind === 'ClusterFederatedTrustDomain').map((cftd) => typeof cftd.spec.trustDomainBundle)).toEqual(['string']);
+      expect(run.one('pulumi:providers:kubernetes').inputs.context).toBe(`kind-${stack}`);
+    });
+
+    it('has a project folder of its own named after the project', () => {
+      expect(parse(readFileSync(path.join(state.pulumiProject, 'Pulumi.yaml'), 'utf8'))).toEqual({ name: 'dirtk', runtime: 'nodejs' });
+      expect(statSync(state.pulumiBackend).isDirectory()).toBe(true);
+    });
+  });
+});

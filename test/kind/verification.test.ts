@@ -1,0 +1,203 @@
+import { App, Chart } from 'cdk8s';
+import { Job } from 'kubernetes-models/batch/v1';
+import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { describe, expect, it } from 'vitest';
+import { AuthzEngine, parseYamlPolicy } from '../../apps/apiserver/src/authz';
+import { SpiffeId, TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { openStore } from '../../apps/apiserver/src/store/store';
+import { ApiServerPolicy, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
+import { apiserverNodePortService, APISERVER_NODE_PORT } from '../../scripts/kind/apiserver-access';
+import { resultTable } from '../../scripts/kind/report';
+import {
+  apiserverAddress,
+  checkResults,
+  describeExit,
+  VERIFICATION_RECORD,
+  VERIFICATION_RECORD_CID,
+  verificationJobs,
+  verificationManifests,
+  verificationPodProgress,
+  type VerificationJob,
+} from '../../scripts/kind/verification';
+import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
+import { podList, tempDir } from './fixtures';
+
+type Manifest = Record<string, any>;
+
+const EXAMPLE = resolveTopology(EXAMPLE_FEDERATION);
+const JOBS = verificationJobs(EXAMPLE);
+const NODE = '172.18.0.2';
+const manifestsOf = (job: VerificationJob) => verificationManifests(job, apiserverAddress(job, NODE)) as Manifest[];
+const jobOf = (job: VerificationJob) => manifestsOf(job).find((object) => object.kind === 'Job')!;
+const podSpec = (job: VerificationJob) => jobOf(job).spec.template.spec;
+const allContainers = (job: VerificationJob): Manifest[] => [...(podSpec(job).initContainers ?? []), ...podSpec(job).containers];
+
+/** The gRPC method each dirctl call makes, written out rather than taken from the scripts. */
+const METHOD: Record<string, string> = {
+  push: '/agntcy.dir.store.v1.StoreService/Push',
+  pull: '/agntcy.dir.store.v1.StoreService/Pull',
+  lookup: '/agntcy.dir.store.v1.StoreService/Lookup',
+  credentials: '/agntcy.dir.store.v1.SyncService/RequestRegistryCredentials',
+  'sync-list': '/agntcy.dir.store.v1.SyncService/ListSyncs',
+};
+
+describe('the verification Jobs', () => {
+  it('run in the apiserver’s own domain first, then in the federated one', () => {
+    expect(JOBS.map((job) => [job.caller.name, job.server.name, job.relation])).toEqual([
+      ['dir.example', 'dir.example', 'own'],
+      ['dirctl.example', 'dir.example', 'federated'],
+    ]);
+  });
+
+  it.each(JOBS.map((job) => [job.caller.name, job]))('in %s: a ConfigMap and a Job, valid for the Kubernetes schema', (_, job) => {
+    const manifests = manifestsOf(job);
+    expect(manifests.map((object) => object.kind)).toEqual(['ConfigMap', 'Job']);
+    expect(() => new ConfigMap(manifests[0] as never).validate()).not.toThrow();
+    expect(() => new Job(manifests[1] as never).validate()).not.toThrow();
+  });
+
+  it.each(JOBS.map((job) => [job.caller.name, job]))('in %s: runs as dirctl with the client identity’s Workload API mount, and only node and dirctl', (_, job) => {
+    const client = new DirectoryClientIdentity(new Chart(new App(), 'expected'), 'DirectoryClient', { trustDomain: job.caller });
+    const asJson = (value: unknown) => JSON.parse(JSON.stringify(value));
+    const spec = podSpec(job);
+    expect(jobOf(job).metadata.namespace).toBe(job.caller.namespaces.directory);
+    expect(spec.serviceAccountName).toBe('dirctl');
+    expect(spec.restartPolicy).toBe('Never');
+    expect(jobOf(job).spec.backoffLimit).toBe(0);
+    expect(spec.volumes).toContainEqual(asJson(client.workloadApi.volume));
+    for (const container of allContainers(job)) {
+      expect(container.image).toBe(DIRECTORY_IMAGE.name);
+      expect(container.command).toEqual(['node', DIRECTORY_IMAGE.dirctlEntry]);
+      expect(container.env).toEqual([asJson(client.workloadApi.env)]);
+      expect(container.volumeMounts).toContainEqual(asJson(client.workloadApi.volumeMount));
+      expect(container.args).toEqual(expect.arrayContaining(['--server-trust-domain', 'dir.example', '--json']));
+    }
+  });
+
+  it('dials the apiserver Service in its own cluster and the node port of the apiserver’s node from the peer cluster', () => {
+    const server = (job: VerificationJob) => allContainers(job).map((container) => container.args[container.args.indexOf('--server') + 1]);
+    expect(new Set(server(JOBS[0]!))).toEqual(new Set(['dir-apiserver.dir.svc:8888']));
+    expect(new Set(server(JOBS[1]!))).toEqual(new Set([`${NODE}:${APISERVER_NODE_PORT}`]));
+  });
+
+  it('expects exactly what the deployed default policy decides for each call', () => {
+    const engine = new AuthzEngine(parseYamlPolicy(ApiServerPolicy.default().text, 'policy.yaml'), TrustDomain.parse('dir.example'));
+    const rows = JOBS.flatMap((job) =>
+      job.checks.map((check) => {
+        const caller = SpiffeId.parse(`spiffe://${job.caller.name}/ns/${job.caller.namespaces.directory}/sa/dirctl`);
+        return [job.caller.name, check.name, check.expected, engine.decide(caller, METHOD[check.name]!).allowed ? 'allowed' : 'denied'];
+      }),
+    );
+    expect(rows.map(([caller, call, expected]) => [caller, call, expected])).toEqual([
+      ['dir.example', 'push', 'allowed'],
+      ['dir.example', 'pull', 'allowed'],
+      ['dir.example', 'lookup', 'allowed'],
+      ['dir.example', 'credentials', 'allowed'],
+      ['dir.example', 'sync-list', 'allowed'],
+      ['dirctl.example', 'pull', 'allowed'],
+      ['dirctl.example', 'lookup', 'allowed'],
+      ['dirctl.example', 'credentials', 'allowed'],
+      ['dirctl.example', 'sync-list', 'denied'],
+      ['dirctl.example', 'push', 'denied'],
+    ]);
+    for (const [caller, call, expected, decided] of rows) expect(decided, `${caller} ${call}`).toBe(expected);
+  });
+
+  it('has one container per call, named after it, the own domain’s push first as an init container', () => {
+    expect(podSpec(JOBS[0]!).initContainers.map((c: Manifest) => c.name)).toEqual(['push']);
+    expect(podSpec(JOBS[0]!).containers.map((c: Manifest) => c.name)).toEqual(['pull', 'lookup', 'credentials', 'sync-list']);
+    expect(podSpec(JOBS[1]!).initContainers).toBeUndefined();
+    expect(podSpec(JOBS[1]!).containers.map((c: Manifest) => [c.name, ...c.args.slice(0, c.args.indexOf('--server'))])).toEqual([
+      ['pull', 'pull', VERIFICATION_RECORD_CID],
+      ['lookup', 'lookup', VERIFICATION_RECORD_CID],
+      ['credentials', 'credentials'],
+      ['sync-list', 'sync', 'list'],
+      ['push', 'push', '/etc/dirtk-verify/record.json'],
+    ]);
+  });
+
+  it('pulls and looks up the CID the apiserver’s store gives the record pushed from the ConfigMap', async () => {
+    const record = JSON.parse(manifestsOf(JOBS[0]!)[0]!.data['record.json']);
+    expect(record).toEqual(VERIFICATION_RECORD);
+    const store = await openStore(tempDir());
+    expect(await store.records.put(record)).toBe(VERIFICATION_RECORD_CID);
+  });
+});
+
+describe('the apiserver NodePort Service', () => {
+  it('selects the apiserver pods on the fixed node port, valid for the Kubernetes schema', () => {
+    const service = apiserverNodePortService(EXAMPLE.trustDomains[0]!) as Manifest;
+    expect(() => new Service(service as never).validate()).not.toThrow();
+    expect(service.metadata).toMatchObject({ name: 'dir-apiserver-nodeport', namespace: 'dir' });
+    expect(service.spec).toMatchObject({
+      type: 'NodePort',
+      selector: { 'app.kubernetes.io/name': 'dir-apiserver', 'app.kubernetes.io/part-of': 'dirtk' },
+      ports: [{ name: 'grpc', port: 8888, targetPort: 'grpc', nodePort: APISERVER_NODE_PORT, protocol: 'TCP' }],
+    });
+  });
+});
+
+describe('judging the pods', () => {
+  const [own, federated] = JOBS as [VerificationJob, VerificationJob];
+
+  it('reads allowed and denied calls from exit codes 0 and 107', () => {
+    const results = [
+      ...checkResults(own, podList('Succeeded', { push: 0, pull: 0, lookup: 0, credentials: 0, 'sync-list': 0 }, ['push'])),
+      ...checkResults(federated, podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 107 })),
+    ];
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(resultTable(results).split('\n')).toEqual([
+      'caller          apiserver    call         expected           actual             result',
+      'dir.example     dir.example  push         allowed (exit 0)   allowed (exit 0)   ok',
+      'dir.example     dir.example  pull         allowed (exit 0)   allowed (exit 0)   ok',
+      'dir.example     dir.example  lookup       allowed (exit 0)   allowed (exit 0)   ok',
+      'dir.example     dir.example  credentials  allowed (exit 0)   allowed (exit 0)   ok',
+      'dir.example     dir.example  sync-list    allowed (exit 0)   allowed (exit 0)   ok',
+      'dirctl.example  dir.example  pull         allowed (exit 0)   allowed (exit 0)   ok',
+      'dirctl.example  dir.example  lookup       allowed (exit 0)   allowed (exit 0)   ok',
+      'dirctl.example  dir.example  credentials  allowed (exit 0)   allowed (exit 0)   ok',
+      'dirctl.example  dir.example  sync-list    denied (exit 107)  denied (exit 107)  ok',
+      'dirctl.example  dir.example  push         denied (exit 107)  denied (exit 107)  ok',
+    ]);
+  });
+
+  it('reports a wrong outcome, a failure of another kind and a call that never ran as mismatches', () => {
+    const results = checkResults(own, podList('Failed', { push: 103, pull: 'PodInitializing', lookup: 'PodInitializing', credentials: 'PodInitializing', 'sync-list': 'PodInitializing' }, ['push']));
+    expect(results.map((result) => [result.call, result.actual, result.ok])).toEqual([
+      ['push', 'error (exit 103: INVALID_ARGUMENT)', false],
+      ['pull', 'did not run (PodInitializing)', false],
+      ['lookup', 'did not run (PodInitializing)', false],
+      ['credentials', 'did not run (PodInitializing)', false],
+      ['sync-list', 'did not run (PodInitializing)', false],
+    ]);
+    expect(checkResults(federated, podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 0, push: 0 })).filter((r) => !r.ok).map((r) => r.call)).toEqual([
+      'sync-list',
+      'push',
+    ]);
+    expect(checkResults(federated, JSON.stringify({ items: [] }))[0]!.actual).toBe('did not run (no pod)');
+  });
+
+  it('explains dirctl’s exit codes', () => {
+    expect([0, 1, 2, 3, 105, 107, 114, 116, 42].map((code) => describeExit(code).text)).toEqual([
+      'allowed (exit 0)',
+      'error (exit 1: server failure or dirctl error)',
+      'error (exit 2: usage error)',
+      'error (exit 3: no SVID or connection setup failed)',
+      'error (exit 105: NOT_FOUND)',
+      'denied (exit 107)',
+      'error (exit 114: UNAVAILABLE)',
+      'error (exit 116: UNAUTHENTICATED)',
+      'error (exit 42)',
+    ]);
+  });
+
+  it('waits until the pod has Succeeded or Failed, showing each container’s state', () => {
+    expect(verificationPodProgress(JSON.stringify({ items: [] }))).toEqual({ done: false, status: 'waiting for the pod to be created' });
+    expect(verificationPodProgress(podList('Pending', { push: 'ContainerCreating' }, ['push']))).toEqual({
+      done: false,
+      status: 'dirtk-verify-x7k2p Pending (push: ContainerCreating)',
+    });
+    expect(verificationPodProgress(podList('Failed', { pull: 0, push: 107 })).done).toBe(true);
+    expect(verificationPodProgress(podList('Succeeded', { pull: 0 })).done).toBe(true);
+  });
+});

@@ -1,0 +1,204 @@
+/**
+ * Local mode with real SPIRE: the example federation started by `startLocalFederation`, proving the
+ * zero-touch bootstrap (each server holds its peer's bundle from the first start, entries federate at
+ * once, no `bundle set`), the tour, and that a stopped peer takes no identity from a domain's own workloads.
+ */
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { X509Bundle } from '../../apps/apiserver/src/spiffe/bundle';
+import { TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { X509Source } from '../../apps/apiserver/src/spiffe/workload/x509-source';
+import { verifyX509Svid } from '../../apps/apiserver/src/spiffe/x509svid';
+import { readEndpoints } from '../../local/endpoints';
+import { type LocalFederation, startLocalFederation } from '../../local/federation';
+import { AlreadyRunningError, readLock } from '../../local/instance-lock';
+import { isAlive } from '../../local/recorded-processes';
+import { formatTourTable, runTour } from '../../local/tour';
+import { whySpireIsUnavailable } from './spire-available';
+
+const DOMAINS = ['dir.example', 'dirctl.example'] as const;
+const PEER = { 'dir.example': 'dirctl.example', 'dirctl.example': 'dir.example' } as const;
+/** Audit-logged server API methods that store a foreign bundle by hand, as `spire-server bundle set` does. */
+const BUNDLE_SET_METHODS = /"method":"(BatchSetFederatedBundle|BatchUpdateFederatedBundle|SetFederatedBundle|AppendBundle)"/;
+
+let skipReason: string | undefined;
+let stateDir: string;
+let federation: LocalFederation;
+const sources: X509Source[] = [];
+
+function skipIfUnavailable(context: TestContext): void {
+  if (skipReason) context.skip(skipReason);
+}
+
+function upstreamRoot(td: string): X509Certificate {
+  return new X509Certificate(readFileSync(federation.endpoints.trustDomains[td]!.upstreamCaCertificate));
+}
+
+function fingerprints(td: string, pem: string): string[] {
+  return X509Bundle.fromPem(TrustDomain.parse(td), pem).authorities.map((cert) => cert.fingerprint256);
+}
+
+async function source(td: string): Promise<X509Source> {
+  const created = await X509Source.create({ endpoint: federation.endpoints.trustDomains[td]!.workloadApi, readyTimeoutMs: 30_000 });
+  sources.push(created);
+  return created;
+}
+
+async function eventually<T>(what: string, attempt: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = attempt();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+beforeAll(async () => {
+  skipReason = await whySpireIsUnavailable();
+  if (skipReason) {
+    console.warn(`SKIPPING the local-mode tests: ${skipReason}`);
+    return;
+  }
+  stateDir = mkdtempSync(path.join(tmpdir(), 'dirtk-local-'));
+  federation = await startLocalFederation({ stateDir });
+}, 1_800_000);
+
+afterAll(async () => {
+  for (const created of sources) created.close();
+  await federation?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe('local mode of the example federation', () => {
+  it('writes endpoints.json with every socket, bundle endpoint and the apiserver, and a lock listing its processes', (context) => {
+    skipIfUnavailable(context);
+    const endpoints = readEndpoints(path.join(stateDir, 'endpoints.json'));
+    expect(endpoints).toEqual(federation.endpoints);
+    expect(endpoints.pid).toBe(process.pid);
+    for (const td of DOMAINS) {
+      const domain = endpoints.trustDomains[td]!;
+      expect(existsSync(domain.workloadApi.replace('unix://', ''))).toBe(true);
+      expect(existsSync(domain.spireServerSocket)).toBe(true);
+      expect(domain.bundleEndpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    }
+    expect(endpoints.trustDomains['dir.example']!.apiserver).toMatchObject({
+      address: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
+    });
+    expect(endpoints.trustDomains['dirctl.example']!.apiserver).toBeUndefined();
+
+    const processes = readLock(path.join(stateDir, 'local.lock'))!.processes;
+    expect(processes.map((record) => record.name).sort()).toEqual([
+      'SPIRE agent of dir.example',
+      'SPIRE agent of dirctl.example',
+      'SPIRE server of dir.example',
+      'SPIRE server of dirctl.example',
+      'the apiserver',
+    ]);
+    expect(processes.every((record) => isAlive(record.pid))).toBe(true);
+  });
+
+  it("gives each server its peer's upstream root from the first start, through a seeded relationship and never a bundle set", async (context) => {
+    skipIfUnavailable(context);
+    for (const td of DOMAINS) {
+      const { server } = federation.domain(td);
+      const peer = PEER[td];
+      const relationship = JSON.parse(await server.cli(['federation', 'show', '-trustDomain', peer, '-output', 'json'])) as Record<string, unknown>;
+      expect(relationship).toMatchObject({
+        trust_domain: peer,
+        bundle_endpoint_url: federation.endpoints.trustDomains[peer]!.bundleEndpoint,
+        https_spiffe: { endpoint_spiffe_id: `spiffe://${peer}/spire/server` },
+      });
+      // Its own trust bundle is its upstream root, and so is its copy of the peer's: SPIRE's CAs are intermediates.
+      expect(fingerprints(td, await server.bundleShow('pem'))).toEqual([upstreamRoot(td).fingerprint256]);
+      expect(fingerprints(peer, await server.cli(['bundle', 'list', '-id', `spiffe://${peer}`, '-format', 'pem']))).toEqual([upstreamRoot(peer).fingerprint256]);
+
+      const audit = readFileSync(server.logFile, 'utf8');
+      expect(audit).toContain('"method":"BatchCreateFederationRelationship"');
+      expect(audit).not.toMatch(BUNDLE_SET_METHODS);
+    }
+  });
+
+  it("creates the entries that federate with the peer at once, and workloads get the peer's root as federated bundle", async (context) => {
+    skipIfUnavailable(context);
+    for (const td of DOMAINS) {
+      const peer = PEER[td];
+      const { entries } = JSON.parse(await federation.domain(td).server.cli(['entry', 'show', '-output', 'json'])) as {
+        entries: Array<{ hint?: string; federates_with?: string[] }>;
+      };
+      const workloads = entries.filter((entry) => entry.hint === 'dirctl' || entry.hint === 'apiserver');
+      expect(workloads.map((entry) => entry.hint).sort()).toEqual(td === 'dir.example' ? ['apiserver', 'dirctl'] : ['dirctl']);
+      expect(workloads.every((entry) => entry.federates_with?.join() === peer)).toBe(true);
+
+      const workload = await source(td);
+      const svid = workload.getX509Svid('dirctl');
+      expect(svid.id.toString()).toBe(`spiffe://${td}/ns/dir/sa/dirctl`);
+      expect(workload.getX509Bundle(TrustDomain.parse(peer))?.authorities.map((cert) => cert.fingerprint256)).toEqual([upstreamRoot(peer).fingerprint256]);
+      // The leaf's issuer is SPIRE's CA, which the upstream root issued; the path ends at that root.
+      expect(svid.certificates[1]!.checkIssued(upstreamRoot(td))).toBe(true);
+      const verified = verifyX509Svid(svid.certificates.map((cert) => cert.raw), workload);
+      expect(verified.id.toString()).toBe(svid.id.toString());
+      expect(verified.verifiedChain.map((cert) => cert.fingerprint256)).toEqual([
+        svid.certificates[0]!.fingerprint256,
+        svid.certificates[1]!.fingerprint256,
+        upstreamRoot(td).fingerprint256,
+      ]);
+    }
+  });
+
+  it('takes dirctl of both domains through the tour as the default policy says', async (context) => {
+    skipIfUnavailable(context);
+    const rows = await runTour(federation.endpoints, { 'dir.example': ['dirctl.example'] }, path.join(stateDir, 'tour'));
+    expect(rows.map((row) => [row.call.split(' ')[0], row.caller, row.actual]), formatTourTable(rows)).toEqual([
+      ['push', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
+      ['pull', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
+      ['lookup', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
+      ['credentials', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
+      ['push', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'PERMISSION_DENIED'],
+      ['pull', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'OK'],
+      ['lookup', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'OK'],
+      ['credentials', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'OK'],
+    ]);
+    expect(rows.every((row) => row.expected === row.actual)).toBe(true);
+  });
+
+  it('refuses a second start on the same state folder, naming the running instance, and leaves it alone', async (context) => {
+    skipIfUnavailable(context);
+    const second = startLocalFederation({ stateDir });
+    await expect(second).rejects.toThrow(AlreadyRunningError);
+    await expect(second).rejects.toThrow(`(pid ${process.pid},`);
+    expect(readEndpoints(path.join(stateDir, 'endpoints.json'))).toEqual(federation.endpoints);
+    expect(readLock(path.join(stateDir, 'local.lock'))?.processes).toHaveLength(5);
+  });
+
+  // Last: it stops a server.
+  it("keeps issuing the domain's own identities, and keeps the federated bundle, with the peer's SPIRE server stopped", async (context) => {
+    skipIfUnavailable(context);
+    const dir = federation.domain('dir.example');
+    await federation.domain('dirctl.example').server.stop();
+    await expect(dir.server.cli(['federation', 'refresh', '-id', 'spiffe://dirctl.example'])).rejects.toThrow(/federation refresh/);
+
+    // A workload registered after the peer went away, federating with it, still gets its SVID.
+    await dir.server.createEntry({
+      parentId: dir.plan.nodeId,
+      spiffeId: 'spiffe://dir.example/ns/dir/sa/late',
+      selectors: [`unix:uid:${process.getuid!()}`],
+      federatesWith: ['dirctl.example'],
+      hint: 'late',
+    });
+    const workload = await source('dir.example');
+    const late = await eventually('the SVID of the late entry', () => workload.getX509Svids().find((svid) => svid.hint === 'late'));
+    expect(late.id.toString()).toBe('spiffe://dir.example/ns/dir/sa/late');
+    expect(workload.getX509Bundle(TrustDomain.parse('dirctl.example'))?.authorities.map((cert) => cert.fingerprint256)).toEqual([
+      upstreamRoot('dirctl.example').fingerprint256,
+    ]);
+    expect(fingerprints('dirctl.example', await dir.server.cli(['bundle', 'list', '-id', 'spiffe://dirctl.example', '-format', 'pem']))).toEqual([
+      upstreamRoot('dirctl.example').fingerprint256,
+    ]);
+  }, 60_000);
+});

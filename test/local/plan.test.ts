@@ -1,0 +1,163 @@
+/** Local mode planned without processes: the topology on 127.0.0.1, the state folder, entries and relationships. */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_FEDERATION, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
+import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
+import { seedBundle } from '../../topology/federation-bootstrap/seed-bundle';
+import { createUpstreamCa, type UpstreamCa } from '../../topology/federation-bootstrap/upstream-ca';
+import { startLocalFederation } from '../../local/federation';
+import { checkRunsLocally, type LocalDomainPorts, localTopologySpec, planLocalFederation } from '../../local/plan';
+import { localStateLayout } from '../../local/state';
+
+const PORTS: Record<string, LocalDomainPorts> = {
+  'dir.example': { server: 10001, serverHealth: 10002, bundleEndpoint: 10003, agentHealth: 10004, apiserver: { grpc: 10005, http: 10006 } },
+  'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004 },
+};
+const UID = 4242;
+let cas: Record<string, UpstreamCa>;
+let scratch: string;
+
+beforeAll(async () => {
+  cas = { 'dir.example': await createUpstreamCa('dir.example'), 'dirctl.example': await createUpstreamCa('dirctl.example') };
+  scratch = mkdtempSync(path.join(tmpdir(), 'dirtk-plan-'));
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function examplePlan(layoutRoot = '/state') {
+  const topology = resolveTopology(bootstrapFederation(localTopologySpec(EXAMPLE_FEDERATION, PORTS), cas));
+  const layout = localStateLayout(layoutRoot, ['dir.example', 'dirctl.example']);
+  const upstreamCaDirs = { 'dir.example': '/ca/dir.example', 'dirctl.example': '/ca/dirctl.example' };
+  return { layout, plans: planLocalFederation(topology, { layout, ports: PORTS, upstreamCaDirs, uid: UID }) };
+}
+
+describe('the topology on 127.0.0.1', () => {
+  it('serves every bundle endpoint on its local port and points every edge there, whatever the spec said', () => {
+    const topology = resolveTopology(localTopologySpec(EXAMPLE_FEDERATION, PORTS));
+    const [dir, dirctl] = topology.trustDomains;
+    expect(dir!.bundleEndpoint).toMatchObject({ port: 10003, url: 'https://127.0.0.1:10003' });
+    expect(dir!.federatesWith[0]!.bundleEndpointUrl).toBe('https://127.0.0.1:20003');
+    expect(dirctl!.federatesWith[0]!.bundleEndpointUrl).toBe('https://127.0.0.1:10003');
+
+    const pinned: TopologySpec = {
+      trustDomains: [
+        { ...EXAMPLE_FEDERATION.trustDomains[0]!, federatesWith: [{ trustDomain: 'dirctl.example', bundleEndpointUrl: 'https://kind:32443' }] },
+        EXAMPLE_FEDERATION.trustDomains[1]!,
+      ],
+    };
+    expect(resolveTopology(localTopologySpec(pinned, PORTS)).trustDomains[0]!.federatesWith[0]!.bundleEndpointUrl).toBe('https://127.0.0.1:20003');
+
+    // Local mode needs no URLs at all; an edge to a peer it does not run keeps its own, for checkRunsLocally to report.
+    const bare: TopologySpec = {
+      trustDomains: [
+        { name: 'dir.example', clusterName: 'dir', federatesWith: [{ trustDomain: 'dirctl.example' }, { trustDomain: 'partner.example', bundleEndpointUrl: 'https://partner' }] },
+        { name: 'dirctl.example', clusterName: 'dirctl', federatesWith: [{ trustDomain: 'dir.example' }] },
+      ],
+    };
+    const edges = resolveTopology(localTopologySpec(bare, PORTS)).trustDomains[0]!.federatesWith;
+    expect(edges.map((edge) => edge.bundleEndpointUrl)).toEqual(['https://127.0.0.1:20003', 'https://partner']);
+  });
+
+  it('refuses peers outside the topology and https_web bundle endpoints', () => {
+    const outside = resolveTopology({
+      trustDomains: [{ name: 'dir.example', clusterName: 'dir', federatesWith: [{ trustDomain: 'partner.example', bundleEndpointUrl: 'https://partner.example' }] }],
+    });
+    expect(() => checkRunsLocally(outside)).toThrow(/federatesWith\[0\]: local mode runs every peer itself, and "partner.example" is not in the topology/);
+    const web = resolveTopology({
+      trustDomains: [
+        { name: 'a.test', clusterName: 'a', federatesWith: [{ trustDomain: 'b.test' }], bundleEndpoint: { url: 'https://a', profile: 'https_web', servingCertSecret: 's' } },
+        { name: 'b.test', clusterName: 'b', federatesWith: [{ trustDomain: 'a.test' }], bundleEndpoint: { url: 'https://b' } },
+      ],
+    });
+    expect(() => checkRunsLocally(web)).toThrow(/a.test\)\.bundleEndpoint\.profile: local mode serves bundles with https_spiffe only/);
+    expect(() => checkRunsLocally(resolveTopology(EXAMPLE_FEDERATION))).not.toThrow();
+  });
+});
+
+describe('the local plan of the example federation', () => {
+  it('federates each domain with its peer through a dynamic relationship seeded with the peer upstream root', () => {
+    const { plans } = examplePlan();
+    const [dir, dirctl] = plans;
+    expect(dir!.federation).toEqual([
+      {
+        trustDomain: 'dirctl.example',
+        bundleEndpointUrl: 'https://127.0.0.1:20003',
+        endpointSpiffeId: 'spiffe://dirctl.example/spire/server',
+        trustDomainBundlePath: '/state/run/dir.example/federation/dirctl.example.bundle.json',
+        bundle: seedBundle(cas['dirctl.example']!, 300),
+      },
+    ]);
+    expect(dirctl!.federation.map((edge) => [edge.trustDomain, edge.bundle])).toEqual([['dir.example', seedBundle(cas['dir.example']!, 300)]]);
+    expect(dir!.td.server.upstreamAuthority?.type).toBe('disk');
+    expect(dir!.upstreamCaDir).toBe('/ca/dir.example');
+  });
+
+  it('registers the apiserver in dir.example and dirctl in both domains, by uid and hint, each federating with the peer', () => {
+    const { plans } = examplePlan();
+    const [dir, dirctl] = plans;
+    const common = { selectors: [`unix:uid:${UID}`] };
+    expect(dir!.entries).toEqual([
+      { ...common, parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver', hint: 'apiserver', federatesWith: ['dirctl.example'] },
+      { ...common, parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', hint: 'dirctl', federatesWith: ['dirctl.example'] },
+    ]);
+    expect(dirctl!.entries).toEqual([
+      { ...common, parentId: 'spiffe://dirctl.example/local/node', spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dirctl', hint: 'dirctl', federatesWith: ['dir.example'] },
+    ]);
+    expect(dir!.nodeId).toBe('spiffe://dir.example/local/node');
+  });
+
+  it('runs the apiserver where the topology puts it, with its own ID as JWT audience', () => {
+    const { plans } = examplePlan();
+    expect(plans[0]!.apiserver).toEqual({
+      dir: '/state/run/dir.example/apiserver',
+      spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
+      grpcPort: 10005,
+      httpPort: 10006,
+      svidHint: 'apiserver',
+      jwtAudience: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
+    });
+    expect(plans[1]!.apiserver).toBeUndefined();
+  });
+});
+
+describe('the state folder', () => {
+  it('keeps sockets in the state folder when the path allows', () => {
+    const layout = localStateLayout('/work/main/.local', ['dir.example', 'dirctl.example']);
+    expect(layout).toEqual({
+      root: '/work/main/.local',
+      lockFile: '/work/main/.local/local.lock',
+      endpointsFile: '/work/main/.local/endpoints.json',
+      upstreamCaDir: '/work/main/.local/upstream-ca',
+      runDir: '/work/main/.local/run',
+      socketDir: '/work/main/.local/run/sockets',
+    });
+    expect(examplePlan('/work/main/.local').plans[0]!.socketDir).toBe('/work/main/.local/run/sockets/dir.example');
+  });
+
+  it('moves the sockets to a short folder under /tmp, one per state folder, when its path is too long', () => {
+    const deep = `/home/someone/${'projects/'.repeat(8)}dirtk/.local`;
+    const layout = localStateLayout(deep, ['dir.example', 'dirctl.example']);
+    expect(layout.socketDir).toMatch(/^\/tmp\/dirtk-[0-9a-f]{12}$/);
+    expect(localStateLayout(deep, ['dir.example']).socketDir).toBe(layout.socketDir);
+    expect(localStateLayout(`${deep}2`, ['dir.example']).socketDir).not.toBe(layout.socketDir);
+    expect(layout.runDir).toBe(`${deep}/run`);
+  });
+});
+
+describe('startLocalFederation on a topology it cannot run', () => {
+  it.each([
+    ['invalid', { trustDomains: [{ name: 'dir.example', clusterName: 'Dir' }] }, /clusterName: cluster name "Dir" must be a DNS label/],
+    [
+      'federated with a peer outside it',
+      { trustDomains: [{ name: 'dir.example', clusterName: 'dir', federatesWith: [{ trustDomain: 'partner.example', bundleEndpointUrl: 'https://partner.example' }] }] },
+      /"partner.example" is not in the topology/,
+    ],
+  ] as const)('fails before writing anything when the topology is %s', async (_case, spec, message) => {
+    const stateDir = path.join(scratch, 'never-written');
+    const failure = startLocalFederation({ spec, stateDir });
+    await expect(failure).rejects.toThrow(TopologyError);
+    await expect(failure).rejects.toThrow(message);
+    expect(existsSync(stateDir)).toBe(false);
+  });
+});
