@@ -13,7 +13,7 @@ export interface TrustDomainDeploymentArgs {
   readonly provider: k8s.Provider;
   /**
    * Peers whose bundle is learned at deploy time (e.g. from the peer's stack), keyed by peer trust domain;
-   * `undefined` while it is not known. The ClusterFederatedTrustDomain of such a peer is created only once
+   * `undefined` while it is not known. Ignored for a peer whose edge the topology already seeds. The ClusterFederatedTrustDomain of such a peer is created only once
    * its bundle is known, and with it: SPIRE reads `trustDomainBundle` only when the relationship is created,
    * so one created earlier without it would never be seeded.
    * @default {}
@@ -51,12 +51,14 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
       );
     }
 
-    const seeded = Object.entries(peerTrustBundles).map(([peer, bundle]) => {
+    const seeded = Object.entries(peerTrustBundles).flatMap(([peer, bundle]) => {
       const edge = trustDomain.federatesWith.find((candidate) => candidate.trustDomain === peer);
       if (edge === undefined) {
         throw new Error(`${trustDomain.name} does not federate with "${peer}", so there is no relationship to seed with its bundle`);
       }
-      return { peer, edge, bundle, manifest: FederatedTrustDomain.manifest({ trustDomain, edge }) };
+      // A bundle the topology already seeds (the zero-touch bootstrap) is in the synthesized CFTD from the first run.
+      if (edge.trustDomainBundle !== undefined) return [];
+      return [{ peer, edge, bundle, manifest: FederatedTrustDomain.manifest({ trustDomain, edge }) }];
     });
     const objs = trustDomainManifests(topology, trustDomain.name).filter(
       (obj) => !seeded.some(({ manifest }) => obj.kind === manifest.kind && objectName(obj) === manifest.metadata.name),

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trustDomainManifests } from '../../constructs';
@@ -64,6 +67,30 @@ describe('the trust domain stack', () => {
       trustDomainBundle: DIRCTL_BUNDLE,
       className: 'dir-spire',
     });
+  });
+
+  it('keeps the CFTD a topology seeds (zero-touch bootstrap) in the applied objects, whatever the peer stack exports', async () => {
+    const seededBundle = '{"keys":[],"spiffe_sequence":1}';
+    const dir = mkdtempSync(path.join(tmpdir(), 'dirtk-stack-topology-'));
+    const file = path.join(dir, 'topology.json');
+    const spec = {
+      trustDomains: EXAMPLE_FEDERATION.trustDomains.map((td) => ({
+        ...td,
+        federatesWith: td.federatesWith?.map((edge) => ({ ...edge, trustDomainBundle: seededBundle })),
+      })),
+    };
+    writeFileSync(file, JSON.stringify(spec));
+    process.env.DIRTK_TOPOLOGY = file;
+    try {
+      const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustDomain: 'dirctl.example', trustBundle: DIRCTL_BUNDLE } } });
+      const cftds = (run.one(CONFIG_GROUP).inputs.objs as Array<Record<string, unknown>>).filter(isDirctlCftd);
+      expect(cftds).toHaveLength(1);
+      expect((cftds[0]!.spec as { trustDomainBundle?: string }).trustDomainBundle).toBe(seededBundle);
+      expect(run.all(CFTD)).toEqual([]);
+    } finally {
+      delete process.env.DIRTK_TOPOLOGY;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a peer bundle exported as a secret secret', async () => {
