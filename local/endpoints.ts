@@ -40,15 +40,16 @@ export interface StartedDomain {
   readonly plan: LocalDomainPlan;
   readonly server: { readonly socketPath: string };
   readonly agent: { readonly endpoint: string };
+  readonly apiserver?: { readonly address: string };
 }
 
-export function localEndpoints(layout: LocalStateLayout, domains: readonly StartedDomain[], pid = process.pid): LocalEndpoints {
+export function localEndpoints(layout: LocalStateLayout, domains: readonly StartedDomain[]): LocalEndpoints {
   return {
-    pid,
+    pid: process.pid,
     stateDir: layout.root,
     socketDir: layout.socketDir,
     trustDomains: Object.fromEntries(
-      domains.map(({ plan, server, agent }) => [
+      domains.map(({ plan, server, agent, apiserver }) => [
         plan.td.name,
         {
           workloadApi: agent.endpoint,
@@ -56,14 +57,15 @@ export function localEndpoints(layout: LocalStateLayout, domains: readonly Start
           ...(plan.td.bundleEndpoint?.url !== undefined && { bundleEndpoint: plan.td.bundleEndpoint.url }),
           upstreamCaCertificate: path.join(plan.upstreamCaDir, 'tls.crt'),
           dirctl: { spiffeId: dirctlSpiffeId(plan.td), svidHint: SVID_HINTS.dirctl },
-          ...(plan.apiserver && {
-            apiserver: {
-              address: `${LOOPBACK}:${plan.apiserver.grpcPort}`,
-              spiffeId: plan.apiserver.spiffeId,
-              http: `${LOOPBACK}:${plan.apiserver.httpPort}`,
-              jwtAudience: plan.apiserver.jwtAudience,
-            },
-          }),
+          ...(plan.apiserver &&
+            apiserver && {
+              apiserver: {
+                address: apiserver.address,
+                spiffeId: plan.apiserver.spiffeId,
+                http: `${LOOPBACK}:${plan.apiserver.httpPort}`,
+                jwtAudience: plan.apiserver.jwtAudience,
+              },
+            }),
         },
       ]),
     ),

@@ -23,7 +23,7 @@ import { SpireAgentProcess } from './spire/agent-process';
 import { freePorts } from './spire/ports';
 import { SpireServerProcess } from './spire/server-process';
 import { watchSupervisedProcesses } from './spire/supervised-process';
-import { DEFAULT_STATE_DIR, type LocalStateLayout, localStateLayout } from './state';
+import { DEFAULT_STATE_DIR, type LocalStateLayout, localStateLayout, startedHere } from './state';
 
 export interface LocalFederationOptions {
   /** @default EXAMPLE_FEDERATION */
@@ -94,7 +94,7 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
   );
 
   const processes: Array<{ stop(): Promise<void> }> = [];
-  const unwatch = watchSupervisedProcesses((live) => lock.update(live.filter((record) => record.logFile.startsWith(layout.root + path.sep))));
+  const unwatch = watchSupervisedProcesses((live) => lock.update(live.filter((record) => startedHere(layout, record))));
   const teardown = async () => {
     // Reverse start order: the apiserver before the agents, the agents before the servers.
     for (const child of [...processes].reverse()) await child.stop();

@@ -10,8 +10,8 @@ import { TopologyError } from '../topology/resolve';
 import { type LocalFederation, startLocalFederation } from './federation';
 import { AlreadyRunningError } from './instance-lock';
 import { consoleProgress } from './progress';
-import { watchSupervisedProcesses } from './spire/supervised-process';
-import { DEFAULT_STATE_DIR } from './state';
+import { type ProcessRecord, watchSupervisedProcesses } from './spire/supervised-process';
+import { DEFAULT_STATE_DIR, type LocalStateLayout, startedHere } from './state';
 import { formatTourTable, runTour, tourPassed } from './tour';
 
 const USAGE = 'usage: npm start [-- --exit-after-tour] [--state-dir <dir>]';
@@ -71,20 +71,20 @@ async function main(): Promise<number> {
   console.log(`\n${formatTourTable(rows)}\n`);
   if (values['exit-after-tour'] || stopRequested) return shutdown(running, values['exit-after-tour'] && !tourPassed(rows) ? 1 : 0);
 
-  reportUnexpectedExits(() => stopRequested, running.layout.root);
+  reportUnexpectedExits(() => stopRequested, running.layout);
   console.log(`running; endpoints in ${running.layout.endpointsFile}. Stop with Ctrl-C or \`npm run local:down\`.`);
   await stopSignal;
   return shutdown(running, 0);
 }
 
 /** Says so when a process of the federation exits while nobody asked it to. */
-function reportUnexpectedExits(stopping: () => boolean, stateDir: string): void {
-  let previous = new Map<number, { name: string; logFile: string }>();
+function reportUnexpectedExits(stopping: () => boolean, layout: LocalStateLayout): void {
+  let previous: readonly ProcessRecord[] = [];
   watchSupervisedProcesses((live) => {
-    const current = new Map(live.filter((record) => record.logFile.startsWith(stateDir + path.sep)).map((record) => [record.pid, record]));
+    const current = live.filter((record) => startedHere(layout, record));
     if (!stopping()) {
-      for (const [pid, { name, logFile }] of previous) {
-        if (!current.has(pid)) console.error(`${name} (pid ${pid}) exited unexpectedly; its log: ${logFile}`);
+      for (const { name, pid, logFile } of previous) {
+        if (!current.some((record) => record.pid === pid)) console.error(`${name} (pid ${pid}) exited unexpectedly; its log: ${logFile}`);
       }
     }
     previous = current;

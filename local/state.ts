@@ -41,3 +41,8 @@ export function localStateLayout(root: string, trustDomains: readonly string[]):
     socketDir: fits ? inState : path.join('/tmp', `dirtk-${createHash('sha256').update(absolute).digest('hex').slice(0, 12)}`),
   };
 }
+
+/** Whether a supervised process belongs to the instance of this state folder: its log is in the folder. */
+export function startedHere(layout: LocalStateLayout, record: { readonly logFile: string }): boolean {
+  return record.logFile.startsWith(layout.root + path.sep);
+}

@@ -117,13 +117,13 @@ describe('SPIRE CA rotation in a bootstrapped federation', () => {
 
     const firstAuthority = await activeAuthority();
     const firstCa = aCa();
-    const firstEndpointCa = await bundleEndpointCa(federation.endpoints.trustDomains['a.test']!.bundleEndpoint);
+    const endpoint = federation.endpoints.trustDomains['a.test']!.bundleEndpoint!;
+    const firstEndpointCa = await bundleEndpointCa(endpoint);
     const seededRoots = x509Roots(await bundleOf(b.server, ['list', '-id', 'spiffe://a.test']));
 
     await eventually('a new active X.509 authority of a.test', async () => ((await activeAuthority()) !== firstAuthority ? true : undefined), 80_000);
     // The workload's SVID and the bundle endpoint's certificate now come from the new CA.
     await eventually('an SVID issued by the new CA', async () => (aCa() !== firstCa ? true : undefined), 20_000);
-    const endpoint = federation.endpoints.trustDomains['a.test']!.bundleEndpoint;
     await eventually('the bundle endpoint served by the new CA', async () => ((await bundleEndpointCa(endpoint)) !== firstEndpointCa ? true : undefined), 20_000);
 
     // a.test's trust bundle is still just its upstream root, and b.test's copy has not needed a change.
