@@ -200,17 +200,6 @@ export interface DirectoryApiServerProps {
    */
   readonly federatesWith?: readonly string[];
   /**
-   * Type of the gRPC Service. `NodePort` makes the apiserver reachable from other clusters (e.g. other
-   * Kind clusters on the same Docker network).
-   * @default 'ClusterIP'
-   */
-  readonly serviceType?: 'ClusterIP' | 'NodePort';
-  /**
-   * The node port of the gRPC Service when `serviceType` is `NodePort`.
-   * @default - assigned by Kubernetes
-   */
-  readonly nodePort?: number;
-  /**
    * Resources of the apiserver container.
    * @default 50m/96Mi requested, 1 CPU/512Mi limit
    */
@@ -219,7 +208,8 @@ export interface DirectoryApiServerProps {
 
 /**
  * The Directory apiserver of a trust domain: its ServiceAccount, the policy ConfigMap, a Deployment, the
- * gRPC Service and the ClusterSPIFFEID that gives its pods their SVID.
+ * gRPC Service (of the model's `apiserver.serviceType` and `nodePort`) and the ClusterSPIFFEID that gives
+ * its pods their SVID.
  *
  * **Identity.** The ClusterSPIFFEID renders `spiffe://<td>/ns/<namespace>/sa/<service account>` (the
  * model's `apiserver.spiffeId`) for pods with the apiserver's labels in the directory namespace, pinned
@@ -374,12 +364,10 @@ export class DirectoryApiServer extends Construct {
       },
     });
 
-    const serviceType = props.serviceType ?? 'ClusterIP';
-    if (props.nodePort !== undefined && serviceType !== 'NodePort') throw new Error('nodePort needs serviceType "NodePort"');
     this.service = new k8s.KubeService(this, 'Service', {
       metadata: { name: DIRECTORY_API_SERVER.name, namespace, labels },
       spec: {
-        type: serviceType,
+        type: apiserver.serviceType,
         selector: labels,
         ports: [
           {
@@ -387,7 +375,7 @@ export class DirectoryApiServer extends Construct {
             port: apiserver.port,
             targetPort: k8s.IntOrString.fromString(grpcPortName),
             protocol: 'TCP',
-            ...(props.nodePort !== undefined && { nodePort: props.nodePort }),
+            ...(apiserver.nodePort !== undefined && { nodePort: apiserver.nodePort }),
           },
         ],
       },

@@ -21,7 +21,7 @@ export interface TrustDomainChartProps {
    */
   readonly crds?: Chart;
   /**
-   * Settings of the Directory apiserver beyond the model's (image, policy, storage, Service type, ...);
+   * Settings of the Directory apiserver beyond the model's (image, policy, storage, ...);
    * used only when the trust domain runs an apiserver.
    * @default - the `DirectoryApiServer` defaults
    */

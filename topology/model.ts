@@ -74,6 +74,9 @@ export interface ApiServer {
   readonly serviceAccount: string;
   readonly replicas: number;
   readonly port: number;
+  readonly serviceType: 'ClusterIP' | 'NodePort';
+  /** Only with `NodePort`; absent, Kubernetes assigns one. */
+  readonly nodePort?: number;
   /** `spiffe://<name>/ns/<directory namespace>/sa/<serviceAccount>`. */
   readonly spiffeId: string;
 }

@@ -145,7 +145,7 @@ function resolveTrustDomain(
 
   const federates = federatesWith.length > 0 || isFederatedByPeer;
   const bundleEndpoint = federates ? resolveBundleEndpoint(td, `${path}.bundleEndpoint`, report) : undefined;
-  const apiserver = td.apiserver ? resolveApiServer(td, id, namespaces.directory, `${path}.apiserver`, report) : undefined;
+  const apiserver = td.apiserver ? resolveApiServer(td, id, namespaces.directory, bundleEndpoint, `${path}.apiserver`, report) : undefined;
 
   return {
     name: td.name,
@@ -242,9 +242,7 @@ function resolveBundleEndpoint(td: TrustDomainSpec, path: string, report: Report
     ...(spec.url !== undefined && { url: spec.url }),
   };
   checkPort(endpoint.port, `${path}.port`, report);
-  if (endpoint.nodePort < MIN_NODE_PORT || endpoint.nodePort > MAX_NODE_PORT || !Number.isInteger(endpoint.nodePort)) {
-    report(`${path}.nodePort`, `${endpoint.nodePort} is outside the node port range ${MIN_NODE_PORT}-${MAX_NODE_PORT}`);
-  }
+  checkNodePort(endpoint.nodePort, `${path}.nodePort`, report);
   const hint = checkDuration(endpoint.refreshHint, `${path}.refreshHint`, report);
   if (hint !== undefined && (hint < 60_000 || hint >= 24 * 3_600_000)) {
     report(`${path}.refreshHint`, `${endpoint.refreshHint} should be at least 1m and under 24h`);
@@ -259,12 +257,22 @@ function resolveBundleEndpoint(td: TrustDomainSpec, path: string, report: Report
   return endpoint;
 }
 
-function resolveApiServer(td: TrustDomainSpec, id: string, namespace: string, path: string, report: Report): ApiServer {
+function resolveApiServer(
+  td: TrustDomainSpec,
+  id: string,
+  namespace: string,
+  bundleEndpoint: BundleEndpoint | undefined,
+  path: string,
+  report: Report,
+): ApiServer {
   const serviceAccount = td.apiserver?.serviceAccount ?? 'dir-apiserver';
-  const apiserver = {
+  const nodePort = td.apiserver?.nodePort;
+  const apiserver: ApiServer = {
     serviceAccount,
     replicas: td.apiserver?.replicas ?? 1,
     port: td.apiserver?.port ?? 8888,
+    serviceType: td.apiserver?.serviceType ?? 'ClusterIP',
+    ...(nodePort !== undefined && { nodePort }),
     spiffeId: `${id}/ns/${namespace}/sa/${serviceAccount}`,
   };
   checkDnsSubdomain(serviceAccount, `${path}.serviceAccount`, 'service account name', report);
@@ -272,6 +280,15 @@ function resolveApiServer(td: TrustDomainSpec, id: string, namespace: string, pa
     report(`${path}.replicas`, `${apiserver.replicas} replicas are not supported: the record store is a local directory that one apiserver process owns`);
   }
   checkPort(apiserver.port, `${path}.port`, report);
+  if (nodePort !== undefined) {
+    if (apiserver.serviceType !== 'NodePort') {
+      report(`${path}.nodePort`, `a node port needs serviceType 'NodePort', not '${apiserver.serviceType}'`);
+    }
+    checkNodePort(nodePort, `${path}.nodePort`, report);
+    if (bundleEndpoint?.serviceType === 'NodePort' && nodePort === bundleEndpoint.nodePort) {
+      report(`${path}.nodePort`, `${nodePort} is already the node port of the bundle endpoint (bundleEndpoint.nodePort); give each its own`);
+    }
+  }
   return apiserver;
 }
 
@@ -324,6 +341,12 @@ function checkPositiveInteger(value: number, path: string, report: Report): void
 
 function checkPort(port: number, path: string, report: Report): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) report(path, `${port} is not a TCP port (1-65535)`);
+}
+
+function checkNodePort(port: number, path: string, report: Report): void {
+  if (!Number.isInteger(port) || port < MIN_NODE_PORT || port > MAX_NODE_PORT) {
+    report(path, `${port} is outside the node port range ${MIN_NODE_PORT}-${MAX_NODE_PORT}`);
+  }
 }
 
 function checkBundleEndpointUrl(value: string, path: string, report: Report): void {

@@ -265,4 +265,14 @@ export interface ApiServerSpec {
    * @default 8888
    */
   readonly port?: number;
+  /**
+   * Type of the gRPC Service; `NodePort` makes the apiserver reachable from other clusters.
+   * @default 'ClusterIP'
+   */
+  readonly serviceType?: 'ClusterIP' | 'NodePort';
+  /**
+   * The fixed node port of the gRPC Service (30000-32767); only with `serviceType: 'NodePort'`.
+   * @default - assigned by Kubernetes
+   */
+  readonly nodePort?: number;
 }

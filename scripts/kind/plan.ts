@@ -8,7 +8,6 @@ import { Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE } from '../../constructs';
 import { resolveTopology, TOPOLOGY_FILE_ENV, type Topology, type TopologySpec, type TrustDomain } from '../../topology';
-import { apiserverNodePortService } from './apiserver-access';
 import { KIND_VERSION, kindClusters, type KindCluster } from './clusters';
 import { kubectl, type ClusterAccess, type Deployer } from './commands';
 import { domainWorkloads, splitSynthFile } from './manifests';
@@ -17,7 +16,7 @@ import { resultTable } from './report';
 import { kindState, type KindState } from './state';
 import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
 import { toolCheck } from './tools';
-import { parseNodeAddress, UPSTREAM_CA_SECRET, writeKindTopology } from './topology';
+import { parseNodeAddress, UPSTREAM_CA_SECRET, withApiserverNodePort, writeKindTopology } from './topology';
 import {
   apiserverAddress,
   checkResults,
@@ -29,7 +28,7 @@ import {
 } from './verification';
 
 export interface PlanOptions {
-  /** The topology before the Kind addresses and the bootstrap: the example federation. */
+  /** The topology before the Kind settings (apiserver node port, addresses) and the bootstrap: the example federation. */
   readonly base: TopologySpec;
   /** Absolute path of the state folder (`state.ts`). */
   readonly stateDir: string;
@@ -40,6 +39,8 @@ export interface PlanOptions {
 
 interface Setting {
   readonly options: PlanOptions;
+  /** `options.base` with the apiserver on its node port; the node addresses are added when they are known. */
+  readonly spec: TopologySpec;
   readonly topology: Topology;
   readonly clusters: readonly KindCluster[];
   readonly state: KindState;
@@ -48,10 +49,12 @@ interface Setting {
 }
 
 function setting(options: PlanOptions): Setting {
-  const topology = resolveTopology(options.base);
+  const spec = withApiserverNodePort(options.base);
+  const topology = resolveTopology(spec);
   const state = kindState(options.stateDir);
   return {
     options,
+    spec,
     topology,
     clusters: kindClusters(topology),
     state,
@@ -271,20 +274,18 @@ function writeTopology(s: Setting): TaskStep {
     effects: [...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`), `writes ${s.state.topologyFile}`],
     run: async ({ captured }) => {
       const addresses = Object.fromEntries(s.clusters.map((cluster) => [cluster.name, parseNodeAddress(captured(nodeAddressOutput(cluster.name)), cluster.name)]));
-      await writeKindTopology(s.options.base, addresses, s.state.caFolder, s.state.topologyFile);
+      await writeKindTopology(s.spec, addresses, s.state.caFolder, s.state.topologyFile);
     },
   };
 }
 
 function prepareDeployment(s: Setting): TaskStep {
   const { state } = s;
-  const apiserverDomains = s.topology.trustDomains.filter((td) => td.apiserver);
   return {
     kind: 'task',
-    title: 'Split out the CRDs and Namespaces, write the apiserver NodePort Service' + (s.options.deployer === 'pulumi' ? ' and the Pulumi stack configs' : ''),
+    title: 'Split out the CRDs and Namespaces' + (s.options.deployer === 'pulumi' ? ' and write the Pulumi stack configs' : ''),
     effects: [
       ...s.clusters.flatMap((cluster) => [state.crdsFile(cluster.trustDomain), state.namespacesFile(cluster.trustDomain)]),
-      ...apiserverDomains.map((td) => state.apiserverAccessFile(td.name)),
       ...(s.options.deployer === 'pulumi' ? [`${state.pulumiProject}/`, `${state.pulumiBackend}/`] : []),
     ].map((file) => `writes ${file}`),
     run: () => {
@@ -292,7 +293,6 @@ function prepareDeployment(s: Setting): TaskStep {
         const td = cluster.trustDomain;
         splitSynthFile(state.synthFile(td), state.crdsFile(td), state.namespacesFile(td));
       }
-      for (const td of apiserverDomains) Yaml.save(state.apiserverAccessFile(td.name), [apiserverNodePortService(td)]);
       if (s.options.deployer === 'pulumi') writePulumiProject(s.options.projectRoot, state, s.topology.trustDomains);
     },
   };
@@ -319,6 +319,5 @@ function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
     ...(s.options.deployer === 'pulumi'
       ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)
       : [on(`Apply the manifests of ${td.name}`, ['apply', '--server-side', '-f', state.synthFile(td.name)], 300)]),
-    ...(td.apiserver ? [on('Expose the apiserver on a node port', ['apply', '--server-side', '-f', state.apiserverAccessFile(td.name)])] : []),
   ];
 }

@@ -23,7 +23,6 @@ export interface KindState {
   readonly synthFile: (trustDomain: string) => string;
   readonly crdsFile: (trustDomain: string) => string;
   readonly namespacesFile: (trustDomain: string) => string;
-  readonly apiserverAccessFile: (trustDomain: string) => string;
   readonly verificationFile: (trustDomain: string) => string;
   /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
   readonly pulumiProject: string;
@@ -46,7 +45,6 @@ export function kindState(root: string): KindState {
     synthFile: (td) => path.join(manifestsDir, `${td}.k8s.yaml`),
     crdsFile: (td) => path.join(manifestsDir, `${td}.crds.yaml`),
     namespacesFile: (td) => path.join(manifestsDir, `${td}.namespaces.yaml`),
-    apiserverAccessFile: (td) => path.join(manifestsDir, `${td}.apiserver-nodeport.yaml`),
     verificationFile: (td) => under('verification', `${td}.yaml`),
     pulumiProject,
     pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),

@@ -1,7 +1,7 @@
 /**
- * The topology the Kind clusters run: the base spec with each bundle endpoint at its node's address and the
- * zero-touch federation bootstrap applied. It is written to a file that synth and Pulumi read through
- * `DIRTK_TOPOLOGY`, so all three deploy the same thing.
+ * The topology the Kind clusters run: the base spec with the apiserver on a node port, each bundle endpoint
+ * at its node's address and the zero-touch federation bootstrap applied. It is written to a file that synth
+ * and Pulumi read through `DIRTK_TOPOLOGY`, so all three deploy the same thing.
  */
 import { isIPv4 } from 'node:net';
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,19 @@ import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-
  * before the server starts; the key never enters the synthesized YAML or the Pulumi state.
  */
 export const UPSTREAM_CA_SECRET = 'spire-upstream-ca';
+
+/**
+ * `base` with every apiserver behind a NodePort Service on node port 30888, which dirctl in the peer
+ * cluster dials on the node's address over the Docker network.
+ */
+export function withApiserverNodePort(base: TopologySpec): TopologySpec {
+  return {
+    ...base,
+    trustDomains: base.trustDomains.map((td) =>
+      td.apiserver ? { ...td, apiserver: { ...td.apiserver, serviceType: 'NodePort', nodePort: 30888 } } : td,
+    ),
+  };
+}
 
 /** The node's InternalIP as `kubectl get nodes -o jsonpath=...` printed it; throws unless it is one IPv4 address. */
 export function parseNodeAddress(stdout: string, cluster: string): string {

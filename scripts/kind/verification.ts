@@ -15,7 +15,6 @@ import { cidOf } from '../../apps/apiserver/src/store/cid';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../../constructs/hardening';
 import type { Topology, TrustDomain } from '../../topology';
-import { APISERVER_NODE_PORT } from './apiserver-access';
 
 export const VERIFICATION = {
   job: 'dirtk-verify',
@@ -109,15 +108,17 @@ export function verificationJobs(topology: Topology): VerificationJob[] {
 }
 
 /**
- * Where the Job's dirctl dials the apiserver: its Service inside the server's own cluster, else the NodePort
- * on the server cluster's node (`serverNodeAddress`).
+ * Where the Job's dirctl dials the apiserver: its Service inside the server's own cluster, else the Service's
+ * node port on the server cluster's node (`serverNodeAddress`).
  */
 export function apiserverAddress(job: VerificationJob, serverNodeAddress: string): string {
   const { server } = job;
-  const port = server.apiserver!.port;
-  return job.relation === 'own'
-    ? `${DIRECTORY_API_SERVER.name}.${server.namespaces.directory}.svc:${port}`
-    : `${serverNodeAddress}:${APISERVER_NODE_PORT}`;
+  const { port, nodePort } = server.apiserver!;
+  if (job.relation === 'own') return `${DIRECTORY_API_SERVER.name}.${server.namespaces.directory}.svc:${port}`;
+  if (nodePort === undefined) {
+    throw new Error(`the apiserver of ${server.name} has no fixed node port, so dirctl in ${job.caller.name} cannot reach it from its cluster`);
+  }
+  return `${serverNodeAddress}:${nodePort}`;
 }
 
 /** The record ConfigMap and the Job, in the caller's directory namespace. */

@@ -47,6 +47,11 @@ function rulesOf(policy: Policy): unknown[] {
 
 const WITH_APISERVER: TrustDomain[] = [DIR, VARIANT_TD];
 
+/** A domain whose apiserver the topology puts on a fixed node port. */
+const ON_NODE_PORT = resolveTopology({
+  trustDomains: [{ name: 'nodeport.example', clusterName: 'nodeport', apiserver: { serviceType: 'NodePort', nodePort: 32088 } }],
+}).trustDomains[0]!;
+
 beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('DirectoryApiServer', () => {
@@ -58,15 +63,13 @@ describe('DirectoryApiServer', () => {
     expect(build(VARIANT_TD).objects).toMatchSnapshot();
   });
 
-  it.each(WITH_APISERVER.map((td) => [td.name, td] as const))('%s conforms to the Kubernetes and ClusterSPIFFEID schemas', (_name, td) => {
+  it.each([...WITH_APISERVER, ON_NODE_PORT].map((td) => [td.name, td] as const))('%s conforms to the Kubernetes and ClusterSPIFFEID schemas', (_name, td) => {
     const variants = [
       build(td).objects,
       build(td, {
         storage: ApiServerStorage.persistentVolumeClaim({ storageClassName: 'standard' }),
         credentialsSecret: { name: 'registry-hmac' },
         jwtAudiences: [td.apiserver!.spiffeId],
-        serviceType: 'NodePort',
-        nodePort: 32088,
       }).objects,
     ];
     for (const objects of variants) {
@@ -176,10 +179,15 @@ describe('DirectoryApiServer', () => {
     }
   });
 
-  it('can expose the gRPC port as a NodePort, and refuses a node port without it', () => {
-    const { objects } = build(DIR, { serviceType: 'NodePort', nodePort: 32088 });
-    expect(find(objects, 'Service', DIRECTORY_API_SERVER.name).spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 32088 }] });
-    expect(() => build(DIR, { nodePort: 32088 })).toThrow('nodePort needs serviceType "NodePort"');
+  it('exposes the gRPC port as a NodePort when the model says so, on its node port or one Kubernetes assigns', () => {
+    const service = find(build(ON_NODE_PORT).objects, 'Service', DIRECTORY_API_SERVER.name);
+    expect(service.spec.type).toBe('NodePort');
+    expect(service.spec.ports).toEqual([{ name: 'grpc', port: 8888, targetPort: 'grpc', protocol: 'TCP', nodePort: 32088 }]);
+
+    const assigned = resolveTopology({ trustDomains: [{ name: 'solo.example', clusterName: 'solo', apiserver: { serviceType: 'NodePort' } }] }).trustDomains[0]!;
+    const assignedService = find(build(assigned).objects, 'Service', DIRECTORY_API_SERVER.name);
+    expect(assignedService.spec.type).toBe('NodePort');
+    expect(assignedService.spec.ports).toEqual([{ name: 'grpc', port: 8888, targetPort: 'grpc', protocol: 'TCP' }]);
   });
 
   it('registers its pods with the ClusterSPIFFEID: template renders the model spiffeId, selectors pin namespace and service account', () => {

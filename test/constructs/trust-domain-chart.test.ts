@@ -167,10 +167,10 @@ describe('TrustDomainChart', () => {
     const chart = new TrustDomainChart(Testing.app(), 'dir.example', {
       topology: EXAMPLE,
       trustDomain: 'dir.example',
-      apiServer: { serviceType: 'NodePort', nodePort: 32088 },
+      apiServer: { image: 'registry.example/dirtk/apiserver:1.0' },
     });
-    const service = find(Testing.synth(chart) as Manifest[], 'Service', DIRECTORY_API_SERVER.name);
-    expect(service.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 32088 }] });
+    const deployment = find(Testing.synth(chart) as Manifest[], 'Deployment', DIRECTORY_API_SERVER.name);
+    expect(containers(deployment)[DIRECTORY_API_SERVER.containerName]!.image).toBe('registry.example/dirtk/apiserver:1.0');
   });
 
   it('rejects a trust domain the topology does not have', () => {

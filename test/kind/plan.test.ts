@@ -91,6 +91,16 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     if (deployer === 'pulumi') expect(indexOf(plan, new RegExp(`^pulumi stack init --stack ${cluster} `))).toBeLessThan(deploy);
   });
 
+  it.each(CLUSTERS)('in %s: applies only the CRDs, the namespaces and the domain’s own manifests', (cluster) => {
+    const td = DOMAINS[cluster];
+    const applied = plan.steps.map(line).filter((text) => inCluster(cluster, 'apply ').test(text));
+    expect(applied.map((text) => text.slice(text.indexOf(' -f ') + 4))).toEqual([
+      state.crdsFile(td),
+      state.namespacesFile(td),
+      ...(deployer === 'kubectl' ? [state.synthFile(td)] : []),
+    ]);
+  });
+
   it('waits for every workload of each domain with a timeout', () => {
     const rollouts = plan.steps.map(line).filter((text) => text.includes(' rollout status '));
     expect(rollouts.map((text) => text.replace(/^.*--context (\S+) --namespace (\S+) rollout status (\S+) --timeout=5m$/, '$1 $2 $3'))).toEqual([
@@ -100,11 +110,6 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
       'kind-dirctl-example spire-system statefulset/spire-server',
       'kind-dirctl-example spire-system daemonset/spire-agent',
     ]);
-  });
-
-  it('exposes the apiserver on a node port in its own cluster only, after deploying it', () => {
-    const expose = indexOf(plan, /apply --server-side -f \S+apiserver-nodeport.yaml$/);
-    expect(line(plan.steps[expose]!)).toMatch(inCluster('dir-example', ''));
   });
 
   it('checks first that every program it runs is on PATH', () => {

@@ -77,6 +77,17 @@ describe('the Kind topology, as kind:up writes it', () => {
     ]);
   });
 
+  it('exposes the apiserver on node port 30888 through the Service of the synthesized manifests', () => {
+    expect(spec.trustDomains.map((td) => [td.name, td.apiserver])).toEqual([
+      ['dir.example', { serviceType: 'NodePort', nodePort: 30888 }],
+      ['dirctl.example', undefined],
+    ]);
+    const services = synthesized('dir.example').filter((object) => object.kind === 'Service' && object.metadata.namespace === 'dir');
+    expect(services.map((service) => [service.metadata.name, service.spec.type, service.spec.ports])).toEqual([
+      ['dir-apiserver', 'NodePort', [{ name: 'grpc', port: 8888, targetPort: 'grpc', protocol: 'TCP', nodePort: 30888 }]],
+    ]);
+  });
+
   it('seeds each federation edge with the peer’s upstream root (the zero-touch bootstrap)', () => {
     for (const td of spec.trustDomains) {
       for (const edge of td.federatesWith ?? []) {

@@ -1,13 +1,13 @@
 import { App, Chart } from 'cdk8s';
 import { Job } from 'kubernetes-models/batch/v1';
-import { ConfigMap, Service } from 'kubernetes-models/v1';
+import { ConfigMap } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { AuthzEngine, parseYamlPolicy } from '../../apps/apiserver/src/authz';
 import { SpiffeId, TrustDomain } from '../../apps/apiserver/src/spiffe/id';
 import { openStore } from '../../apps/apiserver/src/store/store';
 import { ApiServerPolicy, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
-import { apiserverNodePortService, APISERVER_NODE_PORT } from '../../scripts/kind/apiserver-access';
 import { resultTable } from '../../scripts/kind/report';
+import { withApiserverNodePort } from '../../scripts/kind/topology';
 import {
   apiserverAddress,
   checkResults,
@@ -24,7 +24,7 @@ import { podList, tempDir } from './fixtures';
 
 type Manifest = Record<string, any>;
 
-const EXAMPLE = resolveTopology(EXAMPLE_FEDERATION);
+const EXAMPLE = resolveTopology(withApiserverNodePort(EXAMPLE_FEDERATION));
 const JOBS = verificationJobs(EXAMPLE);
 const NODE = '172.18.0.2';
 const manifestsOf = (job: VerificationJob) => verificationManifests(job, apiserverAddress(job, NODE)) as Manifest[];
@@ -77,7 +77,12 @@ describe('the verification Jobs', () => {
   it('dials the apiserver Service in its own cluster and the node port of the apiserver’s node from the peer cluster', () => {
     const server = (job: VerificationJob) => allContainers(job).map((container) => container.args[container.args.indexOf('--server') + 1]);
     expect(new Set(server(JOBS[0]!))).toEqual(new Set(['dir-apiserver.dir.svc:8888']));
-    expect(new Set(server(JOBS[1]!))).toEqual(new Set([`${NODE}:${APISERVER_NODE_PORT}`]));
+    expect(new Set(server(JOBS[1]!))).toEqual(new Set([`${NODE}:30888`]));
+  });
+
+  it('refuses to send the peer cluster to an apiserver without a fixed node port', () => {
+    const federated = verificationJobs(resolveTopology(EXAMPLE_FEDERATION))[1]!;
+    expect(() => apiserverAddress(federated, NODE)).toThrow('the apiserver of dir.example has no fixed node port, so dirctl in dirctl.example cannot reach it');
   });
 
   it('expects exactly what the deployed default policy decides for each call', () => {
@@ -121,19 +126,6 @@ describe('the verification Jobs', () => {
     expect(record).toEqual(VERIFICATION_RECORD);
     const store = await openStore(tempDir());
     expect(await store.records.put(record)).toBe(VERIFICATION_RECORD_CID);
-  });
-});
-
-describe('the apiserver NodePort Service', () => {
-  it('selects the apiserver pods on the fixed node port, valid for the Kubernetes schema', () => {
-    const service = apiserverNodePortService(EXAMPLE.trustDomains[0]!) as Manifest;
-    expect(() => new Service(service as never).validate()).not.toThrow();
-    expect(service.metadata).toMatchObject({ name: 'dir-apiserver-nodeport', namespace: 'dir' });
-    expect(service.spec).toMatchObject({
-      type: 'NodePort',
-      selector: { 'app.kubernetes.io/name': 'dir-apiserver', 'app.kubernetes.io/part-of': 'dirtk' },
-      ports: [{ name: 'grpc', port: 8888, targetPort: 'grpc', nodePort: APISERVER_NODE_PORT, protocol: 'TCP' }],
-    });
   });
 });
 

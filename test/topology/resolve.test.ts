@@ -71,6 +71,22 @@ describe('resolveTopology defaults', () => {
       profile: 'https_web',
     });
   });
+
+  it('puts the apiserver behind a ClusterIP Service unless the spec asks for a NodePort', () => {
+    const apiservers = resolveTopology({
+      trustDomains: [
+        domain({ apiserver: {} }),
+        domain({ name: 'b.example', clusterName: 'b', apiserver: { serviceType: 'NodePort' } }),
+        domain({ name: 'c.example', clusterName: 'c', apiserver: { serviceType: 'NodePort', nodePort: 30888 } }),
+      ],
+    }).trustDomains.map((td) => td.apiserver);
+    expect(apiservers.map((apiserver) => [apiserver?.serviceType, apiserver?.nodePort])).toEqual([
+      ['ClusterIP', undefined],
+      ['NodePort', undefined],
+      ['NodePort', 30888],
+    ]);
+    expect(apiservers[0]).not.toHaveProperty('nodePort');
+  });
 });
 
 describe('resolveTopology rejects', () => {
@@ -229,6 +245,28 @@ describe('resolveTopology rejects', () => {
       'more than one apiserver replica',
       { trustDomains: [domain({ apiserver: { replicas: 2 } })] },
       /apiserver\.replicas: 2 replicas are not supported: the record store is a local directory that one apiserver process owns/,
+    ],
+    [
+      'an apiserver node port without a NodePort Service',
+      { trustDomains: [domain({ apiserver: { nodePort: 30888 } })] },
+      /apiserver\.nodePort: a node port needs serviceType 'NodePort', not 'ClusterIP'/,
+    ],
+    [
+      'an apiserver node port outside the range',
+      { trustDomains: [domain({ apiserver: { serviceType: 'NodePort', nodePort: 8888 } })] },
+      /apiserver\.nodePort: 8888 is outside the node port range 30000-32767/,
+    ],
+    [
+      'an apiserver node port equal to the bundle endpoint node port',
+      {
+        trustDomains: [
+          domain({
+            apiserver: { serviceType: 'NodePort', nodePort: 32443 },
+            federatesWith: [{ trustDomain: 'b.example', bundleEndpointUrl: 'https://b' }],
+          }),
+        ],
+      },
+      /apiserver\.nodePort: 32443 is already the node port of the bundle endpoint \(bundleEndpoint\.nodePort\); give each its own/,
     ],
     [
       'a relative socket directory',
