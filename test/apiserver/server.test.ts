@@ -14,24 +14,11 @@ import { createJsonLogger } from '../../apps/apiserver/src/observability/logger'
 import { RegistryCredentialIssuer } from '../../apps/apiserver/src/services/registry-credentials';
 import { openStore } from '../../apps/apiserver/src/store/store';
 import { collect, exchange, REGISTRY_SECRET, startTestServer, type SyncClient, type TestServer, unary } from './grpc-harness';
+import { STORE_SYNC_METHODS } from './authz-fixtures';
 import { useTempDirs } from './store-helpers';
 
 const STORE = '/agntcy.dir.store.v1.StoreService';
 const SYNC = '/agntcy.dir.store.v1.SyncService';
-const STORE_AND_SYNC_METHODS = [
-  `${STORE}/Push`,
-  `${STORE}/Pull`,
-  `${STORE}/Lookup`,
-  `${STORE}/Delete`,
-  `${STORE}/PushReferrer`,
-  `${STORE}/PullReferrer`,
-  `${STORE}/DeleteReferrer`,
-  `${SYNC}/CreateSync`,
-  `${SYNC}/ListSyncs`,
-  `${SYNC}/GetSync`,
-  `${SYNC}/DeleteSync`,
-  `${SYNC}/RequestRegistryCredentials`,
-];
 const CALLER: CallerContext = { spiffeId: 'spiffe://partner.example/ns/dir/sa/peer', trustDomain: 'partner.example' };
 
 const servers: TestServer[] = [];
@@ -48,10 +35,10 @@ const newDir = useTempDirs();
 
 describe('DIRECTORY_METHODS', () => {
   it('names the 12 Store and Sync methods exactly, plus health and reflection', () => {
-    expect(DIRECTORY_METHODS.filter((method) => method.startsWith('/agntcy.'))).toEqual(STORE_AND_SYNC_METHODS);
+    expect(DIRECTORY_METHODS.filter((method) => method.startsWith('/agntcy.'))).toEqual(STORE_SYNC_METHODS);
     expect([...DIRECTORY_METHODS].sort()).toEqual(
       [
-        ...STORE_AND_SYNC_METHODS,
+        ...STORE_SYNC_METHODS,
         '/grpc.health.v1.Health/Check',
         '/grpc.health.v1.Health/Watch',
         '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
