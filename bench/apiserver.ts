@@ -30,7 +30,7 @@ const PULLS = 1_000;
 const DECISION_LOOPS = 200_000;
 
 /** The two streams the benchmark drives, as proto-loader builds them. */
-interface StoreStreams extends Client {
+export interface StoreStreams extends Client {
   Push(): ClientDuplexStream<RecordMessage, RecordRef>;
   Pull(): ClientDuplexStream<RecordRef, RecordMessage>;
 }
@@ -103,11 +103,11 @@ async function measure(start: (options: Omit<DirectoryServerOptions, 'authorize'
   const client = new StoreServiceClient(`127.0.0.1:${target.port}`, target.credentials) as unknown as StoreStreams;
   try {
     const cids: string[] = [];
-    const push = await run(client, PUSHES, async (c) => {
+    const push = await timeSequentialCalls(client, PUSHES, async (c) => {
       cids.push((await exchange(c.Push(), { data: jsonToStruct(sampleRecord(cids.length)) })).cid);
     });
     let next = 0;
-    const pull = await run(client, PULLS, async (c) => {
+    const pull = await timeSequentialCalls(client, PULLS, async (c) => {
       await exchange(c.Pull(), { cid: cids[next++ % cids.length]! });
     });
     return { push, pull };
@@ -118,7 +118,8 @@ async function measure(start: (options: Omit<DirectoryServerOptions, 'authorize'
   }
 }
 
-async function run(client: StoreStreams, count: number, operation: Operation) {
+/** `count` sequential calls of `operation` after one warm-up call: calls per second, p50 and p99 latency. */
+export async function timeSequentialCalls(client: StoreStreams, count: number, operation: Operation) {
   await operation(client);
   const latenciesMs: number[] = [];
   const started = process.hrtime.bigint();
@@ -134,7 +135,7 @@ async function run(client: StoreStreams, count: number, operation: Operation) {
 }
 
 /** Sends one message on a bidi stream and resolves with the one response. */
-function exchange<Req, Res>(stream: ClientDuplexStream<Req, Res>, request: Req): Promise<Res> {
+export function exchange<Req, Res>(stream: ClientDuplexStream<Req, Res>, request: Req): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
     stream.once('data', (response: Res) => resolve(response));
     stream.once('error', (error: ServiceError) => reject(error));
@@ -143,6 +144,6 @@ function exchange<Req, Res>(stream: ClientDuplexStream<Req, Res>, request: Req):
   });
 }
 
-function sampleRecord(index: number): JsonObject {
+export function sampleRecord(index: number): JsonObject {
   return { name: `agent-${index}`, version: '1.0.0', description: 'x'.repeat(900), skills: [{ id: index, name: 'summarize' }] };
 }

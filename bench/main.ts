@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { apiserverBench } from './apiserver';
+import { localBench } from './local';
 import { spiffeBench } from './spiffe';
 
 const TSX = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     },
     spiffe: await spiffeBench(),
     apiserver: await apiserverBench(),
+    local: await localBench(),
   };
   console.log(JSON.stringify(report, null, 2));
 }

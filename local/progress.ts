@@ -14,13 +14,18 @@ export const SILENT_PROGRESS: Progress = {
 
 export function consoleProgress(stream: NodeJS.WriteStream = process.stdout, startedAt = Date.now()): Progress {
   const stamp = () => `[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s]`;
+  /** The waiting line shown on a terminal, until its step is done. */
+  let pending: string | undefined;
+  const clear = () => {
+    if (stream.isTTY && pending !== undefined) stream.write('\r\x1b[2K');
+  };
   return {
     async step(waiting, work, done) {
       // On a terminal the waiting line is overwritten by the result; in a log only results appear.
-      if (stream.isTTY) stream.write(`${stamp()} ${waiting} …`);
-      const clear = () => {
-        if (stream.isTTY) stream.write('\r\x1b[2K');
-      };
+      if (stream.isTTY) {
+        pending = `${stamp()} ${waiting} …`;
+        stream.write(pending);
+      }
       try {
         const result = await work();
         clear();
@@ -30,10 +35,15 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stdout, sta
         clear();
         stream.write(`${stamp()} failed: ${waiting}\n`);
         throw error;
+      } finally {
+        pending = undefined;
       }
     },
     note(line) {
+      // A note in the middle of a step goes above its waiting line, which is shown again below.
+      clear();
       stream.write(`${stamp()} ${line}\n`);
+      if (stream.isTTY && pending !== undefined) stream.write(pending);
     },
   };
 }

@@ -16,11 +16,16 @@ export interface TourRow {
   readonly call: string;
   /** The caller's SPIFFE ID. */
   readonly caller: string;
+  /** The caller is in another trust domain than the apiserver. */
+  readonly crossDomain: boolean;
   readonly expected: Outcome;
   readonly actual: Outcome;
   /** dirctl's error message, when it failed. */
   readonly detail?: string;
 }
+
+/** How `npm start` announces the tour's first successful call across trust domains. */
+export const FIRST_CROSS_DOMAIN_CALL = 'first cross-domain call succeeded';
 
 /**
  * The default policy (apps/apiserver/src/authz/default-policy.ts): callers of the apiserver's own
@@ -30,9 +35,15 @@ const FEDERATED_ALLOWED = new Set(['pull', 'lookup', 'credentials']);
 
 /**
  * Runs the tour against every apiserver in `endpoints`, with callers of its own trust domain first and
- * then of every domain it federates with (`peers`). Record files go to `dir`.
+ * then of every domain it federates with (`peers`). Record files go to `dir`; `onRow` sees each row
+ * as soon as its call is done.
  */
-export async function runTour(endpoints: LocalEndpoints, peers: Readonly<Record<string, readonly string[]>>, dir: string): Promise<TourRow[]> {
+export async function runTour(
+  endpoints: LocalEndpoints,
+  peers: Readonly<Record<string, readonly string[]>>,
+  dir: string,
+  onRow: (row: TourRow) => void = () => {},
+): Promise<TourRow[]> {
   mkdirSync(dir, { recursive: true });
   const rows: TourRow[] = [];
   for (const [serverDomain, { apiserver }] of Object.entries(endpoints.trustDomains)) {
@@ -47,13 +58,16 @@ export async function runTour(endpoints: LocalEndpoints, peers: Readonly<Record<
           [...words, '--server-id', apiserver.spiffeId, '--json'],
           { SPIFFE_ENDPOINT_SOCKET: caller.workloadApi, DIRCTL_SERVER: apiserver.address, DIRCTL_SVID_HINT: caller.dirctl.svidHint },
         );
-        rows.push({
+        const row: TourRow = {
           call: shown,
           caller: caller.dirctl.spiffeId,
+          crossDomain: !own,
           expected: own || FEDERATED_ALLOWED.has(words[0]!) ? 'OK' : 'PERMISSION_DENIED',
           actual: result.outcome,
           ...(result.detail !== undefined && { detail: result.detail }),
-        });
+        };
+        rows.push(row);
+        onRow(row);
         return result.stdout;
       };
       const record = path.join(dir, `${callerDomain}.record.json`);
@@ -86,7 +100,8 @@ export function formatTourTable(rows: readonly TourRow[]): string {
   return [format(header), format(rule), ...lines.map(format)].join('\n');
 }
 
-async function dirctl(argv: readonly string[], env: Record<string, string>): Promise<{ outcome: Outcome; stdout: string; detail?: string }> {
+/** dirctl in-process with `env` as its environment: how the call came out, its stdout and its error message. */
+export async function dirctl(argv: readonly string[], env: Record<string, string>): Promise<{ outcome: Outcome; stdout: string; detail?: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runDirctl(argv, {
