@@ -16,7 +16,7 @@ import { SVID_HINTS } from '../local/entries';
 import { type LocalFederation, startLocalFederation } from '../local/federation';
 import { FIRST_CROSS_DOMAIN_CALL } from '../local/tour';
 import { PROJECT_ROOT } from '../spire/install';
-import { whySpireIsUnavailable } from '../test/local/spire-available';
+import { whySpireIsUnavailable } from '../test/support/spire-available';
 import { exchange, sampleRecord, type StoreStreams, timeSequentialCalls } from './apiserver';
 
 const PULLS = 1_000;

@@ -18,7 +18,8 @@ import { X509Source } from '../../apps/apiserver/src/spiffe/workload/x509-source
 import { cidOf } from '../../apps/apiserver/src/store/cid';
 import { SpireAgentProcess } from '../../local/spire/agent-process';
 import { SpireServerProcess } from '../../local/spire/server-process';
-import { ensureSpire, PROJECT_ROOT, SpireSetupError } from '../../spire/install';
+import { PROJECT_ROOT } from '../../spire/install';
+import { whySpireIsUnavailable } from '../support/spire-available';
 import { resolveTopology } from '../../topology';
 import { FakeWorkloadApi } from '../support/fake-workload-api';
 import { TestCa } from '../support/test-ca';
@@ -122,16 +123,7 @@ async function bothSvidsIssued(): Promise<void> {
 
 describe('apiserver and dirctl with real SPIRE', () => {
   beforeAll(async () => {
-    if (typeof process.getuid !== 'function') {
-      skipReason = 'the unix workload attestor needs a POSIX uid';
-    } else {
-      try {
-        await ensureSpire({ binaries: true });
-      } catch (error) {
-        if (!(error instanceof SpireSetupError)) throw error;
-        skipReason = `SPIRE cannot be built here: ${error.message}`;
-      }
-    }
+    skipReason = await whySpireIsUnavailable();
     if (skipReason) {
       console.warn(`SKIPPING the apiserver tests with real SPIRE: ${skipReason}`);
       return;

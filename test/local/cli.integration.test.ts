@@ -12,7 +12,7 @@ import { readEndpoints } from '../../local/endpoints';
 import { readLock } from '../../local/instance-lock';
 import { isAlive } from '../../local/recorded-processes';
 import { PROJECT_ROOT } from '../../spire/install';
-import { whySpireIsUnavailable } from './spire-available';
+import { whySpireIsUnavailable } from '../support/spire-available';
 
 let skipReason: string | undefined;
 let scratch: string;

@@ -29,7 +29,7 @@ import { type LocalFederation, startLocalFederation } from '../../local/federati
 import { dirctl, type Outcome } from '../../local/tour';
 import { EXAMPLE_FEDERATION } from '../../topology/example';
 import type { TopologySpec, TrustDomainSpec } from '../../topology/spec';
-import { whySpireIsUnavailable } from './spire-available';
+import { whySpireIsUnavailable } from '../support/spire-available';
 
 const OWN = 'dir.example';
 const PEER = 'dirctl.example';

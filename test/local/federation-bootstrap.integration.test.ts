@@ -21,7 +21,7 @@ import { localStateLayout } from '../../local/state';
 import { EXAMPLE_FEDERATION, resolveTopology, type TopologySpec } from '../../topology';
 import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
 import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-folder';
-import { whySpireIsUnavailable } from './spire-available';
+import { whySpireIsUnavailable } from '../support/spire-available';
 
 let skipReason: string | undefined;
 let scratch: string;

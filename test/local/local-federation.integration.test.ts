@@ -18,7 +18,7 @@ import { type LocalFederation, startLocalFederation } from '../../local/federati
 import { AlreadyRunningError, readLock } from '../../local/instance-lock';
 import { isAlive } from '../../local/recorded-processes';
 import { formatTourTable, runTour } from '../../local/tour';
-import { whySpireIsUnavailable } from './spire-available';
+import { whySpireIsUnavailable } from '../support/spire-available';
 
 const DOMAINS = ['dir.example', 'dirctl.example'] as const;
 const PEER = { 'dir.example': 'dirctl.example', 'dirctl.example': 'dir.example' } as const;

@@ -16,7 +16,7 @@ import { JwtSource } from '../../apps/apiserver/src/spiffe/workload/jwt-source';
 import { X509Source, type X509SourceUpdate } from '../../apps/apiserver/src/spiffe/workload/x509-source';
 import { SpireAgentProcess } from '../../local/spire/agent-process';
 import { SpireServerProcess } from '../../local/spire/server-process';
-import { ensureSpire, SpireSetupError } from '../../spire/install';
+import { whySpireIsUnavailable } from '../support/spire-available';
 import { resolveTopology } from '../../topology';
 
 const { trustDomains } = resolveTopology({
@@ -65,16 +65,7 @@ function serial(): string {
 describe('Workload API client against real SPIRE', () => {
   // The timeout allows for a first run, which builds SPIRE with go install.
   beforeAll(async () => {
-    if (typeof process.getuid !== 'function') {
-      skipReason = 'the unix workload attestor needs a POSIX uid';
-    } else {
-      try {
-        await ensureSpire({ binaries: true });
-      } catch (error) {
-        if (!(error instanceof SpireSetupError)) throw error;
-        skipReason = `SPIRE cannot be built here: ${error.message}`;
-      }
-    }
+    skipReason = await whySpireIsUnavailable();
     if (skipReason) {
       console.warn(`SKIPPING the real-SPIRE Workload API tests: ${skipReason}`);
       return;
