@@ -5,9 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ChannelCredentials, type Client, type ClientDuplexStream, credentials, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
-import type { RecordMessage, RecordRef } from '../apps/apiserver/src/api/messages';
-import { StoreServiceClient } from '../apps/apiserver/src/api/services';
+import { type ChannelCredentials, type ClientDuplexStream, credentials, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
+import { type StoreServiceStub, storeServiceClient } from '../apps/apiserver/src/api/clients';
 import { jsonToStruct } from '../apps/apiserver/src/api/struct';
 import { AuthzEngine, defaultPolicy } from '../apps/apiserver/src/authz';
 import { createJsonLogger } from '../apps/apiserver/src/observability/logger';
@@ -29,13 +28,7 @@ const PUSHES = 400;
 const PULLS = 1_000;
 const DECISION_LOOPS = 200_000;
 
-/** The two streams the benchmark drives, as proto-loader builds them. */
-export interface StoreStreams extends Client {
-  Push(): ClientDuplexStream<RecordMessage, RecordRef>;
-  Pull(): ClientDuplexStream<RecordRef, RecordMessage>;
-}
-
-type Operation = (client: StoreStreams) => Promise<void>;
+type Operation = (client: StoreServiceStub) => Promise<void>;
 
 export async function apiserverBench(): Promise<Record<string, unknown>> {
   const td = TrustDomain.parse('dir.example');
@@ -100,7 +93,7 @@ async function measure(start: (options: Omit<DirectoryServerOptions, 'authorize'
     metrics: new DirectoryMetrics(),
     registry: { address: '127.0.0.1:5000', insecure: true, credentials: new RegistryCredentialIssuer({ secret: Buffer.alloc(32, 1), repository: 'dir' }) },
   });
-  const client = new StoreServiceClient(`127.0.0.1:${target.port}`, target.credentials) as unknown as StoreStreams;
+  const client = storeServiceClient(`127.0.0.1:${target.port}`, target.credentials);
   try {
     const cids: string[] = [];
     const push = await timeSequentialCalls(client, PUSHES, async (c) => {
@@ -119,7 +112,7 @@ async function measure(start: (options: Omit<DirectoryServerOptions, 'authorize'
 }
 
 /** `count` sequential calls of `operation` after one warm-up call: calls per second, p50 and p99 latency. */
-export async function timeSequentialCalls(client: StoreStreams, count: number, operation: Operation) {
+export async function timeSequentialCalls(client: StoreServiceStub, count: number, operation: Operation) {
   await operation(client);
   const latenciesMs: number[] = [];
   const started = process.hrtime.bigint();

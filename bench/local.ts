@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { StoreServiceClient } from '../apps/apiserver/src/api/services';
+import { type StoreServiceStub, storeServiceClient } from '../apps/apiserver/src/api/clients';
 import { jsonToStruct } from '../apps/apiserver/src/api/struct';
 import { authorizeId } from '../apps/apiserver/src/spiffe/authorizer';
 import { SpiffeId } from '../apps/apiserver/src/spiffe/id';
@@ -17,7 +17,7 @@ import { type LocalFederation, startLocalFederation } from '../local/federation'
 import { FIRST_CROSS_DOMAIN_CALL } from '../local/tour';
 import { PROJECT_ROOT } from '../spire/install';
 import { whySpireIsUnavailable } from '../test/support/spire-available';
-import { exchange, sampleRecord, type StoreStreams, timeSequentialCalls } from './apiserver';
+import { exchange, sampleRecord, timeSequentialCalls } from './apiserver';
 
 const PULLS = 1_000;
 const WARM_UP_ROUNDS = 3;
@@ -69,14 +69,14 @@ async function pullThroughput(): Promise<Record<string, unknown>> {
     const running = federation;
     const serverDomain = running.topology.trustDomains.find((td) => td.apiserver)!;
     const apiserver = running.endpoints.trustDomains[serverDomain.name]!.apiserver!;
-    const clientOf = async (td: string): Promise<StoreStreams> => {
+    const clientOf = async (td: string): Promise<StoreServiceStub> => {
       const source = await X509Source.create({ endpoint: running.endpoints.trustDomains[td]!.workloadApi });
       opened.push(source);
       const credentials = spiffeChannelCredentials({
         source: { getX509Svid: () => source.getX509Svid(SVID_HINTS.dirctl), getX509Bundle: (trustDomain) => source.getX509Bundle(trustDomain) },
         authorizer: authorizeId(SpiffeId.parse(apiserver.spiffeId)),
       });
-      const client = new StoreServiceClient(apiserver.address, credentials) as unknown as StoreStreams;
+      const client = storeServiceClient(apiserver.address, credentials);
       opened.push(client);
       return client;
     };
@@ -85,7 +85,7 @@ async function pullThroughput(): Promise<Record<string, unknown>> {
     const federated = await clientOf(peer);
 
     const { cid } = await exchange(own.Push(), { data: jsonToStruct(sampleRecord(0)) });
-    const pull = async (client: StoreStreams) => {
+    const pull = async (client: StoreServiceStub) => {
       await exchange(client.Pull(), { cid });
     };
     // Throughput still climbs for a few thousand calls after the start (JIT, SPIRE settling); without

@@ -2,40 +2,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type ClientDuplexStream, type ClientReadableStream, credentials, Metadata, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import {
-  type Client,
-  type ClientDuplexStream,
-  type ClientReadableStream,
-  type ClientUnaryCall,
-  type ClientWritableStream,
-  credentials,
-  Metadata,
-  type ServiceError,
-  ServerCredentials,
-  status as Status,
-} from '@grpc/grpc-js';
-import type {
-  CreateSyncRequest,
-  CreateSyncResponse,
-  DeleteReferrerRequest,
-  DeleteReferrerResponse,
-  Empty,
-  GetSyncResponse,
-  HealthCheckRequest,
-  HealthCheckResponse,
-  ListSyncsItem,
-  ListSyncsRequest,
-  PullReferrerRequest,
-  PullReferrerResponse,
-  PushReferrerRequest,
-  PushReferrerResponse,
-  RecordMessage,
-  RecordMetaMessage,
-  RecordRef,
-  RequestRegistryCredentialsResponse,
-  SyncIdRequest,
-} from '../../apps/apiserver/src/api/messages';
-import { HealthClient, StoreServiceClient, SyncServiceClient } from '../../apps/apiserver/src/api/services';
+  type Callback,
+  type HealthStub,
+  healthClient,
+  type StoreServiceStub,
+  storeServiceClient,
+  type SyncServiceStub,
+  syncServiceClient,
+} from '../../apps/apiserver/src/api/clients';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { DirectoryMetrics } from '../../apps/apiserver/src/observability/metrics';
 import { allowAll, type AuthorizeCall, type CallerContext } from '../../apps/apiserver/src/services/caller';
@@ -47,44 +23,14 @@ export const TEST_CALLER: CallerContext = { spiffeId: 'spiffe://dir.example/ns/d
 export const REGISTRY_SECRET = Buffer.alloc(32, 7);
 export const REGISTRY_ADDRESS = 'dir-zot.dir.svc.cluster.local:5000';
 
-type Callback<T> = (error: ServiceError | null, response?: T) => void;
-type Unary<Req, Res> = {
-  (request: Partial<Req>, callback: Callback<Res>): ClientUnaryCall;
-  (request: Partial<Req>, metadata: Metadata, callback: Callback<Res>): ClientUnaryCall;
-};
-
-/** Clients as proto-loader builds them, typed for the tests (requests may leave fields out). */
-export interface StoreClient extends Client {
-  Push(): ClientDuplexStream<RecordMessage, RecordRef>;
-  Pull(): ClientDuplexStream<RecordRef, RecordMessage>;
-  Lookup(): ClientDuplexStream<RecordRef, RecordMetaMessage>;
-  Delete(callback: Callback<Empty>): ClientWritableStream<RecordRef>;
-  PushReferrer(): ClientDuplexStream<Partial<PushReferrerRequest>, PushReferrerResponse>;
-  PullReferrer(): ClientDuplexStream<Partial<PullReferrerRequest>, PullReferrerResponse>;
-  DeleteReferrer(): ClientDuplexStream<Partial<DeleteReferrerRequest>, DeleteReferrerResponse>;
-}
-
-export interface SyncClient extends Client {
-  CreateSync: Unary<CreateSyncRequest, CreateSyncResponse>;
-  ListSyncs(request: Partial<ListSyncsRequest>): ClientReadableStream<ListSyncsItem>;
-  GetSync: Unary<SyncIdRequest, GetSyncResponse>;
-  DeleteSync: Unary<SyncIdRequest, Empty>;
-  RequestRegistryCredentials: Unary<Empty, RequestRegistryCredentialsResponse & { credentials: string }>;
-}
-
-export interface HealthCheckClient extends Client {
-  Check: Unary<HealthCheckRequest, HealthCheckResponse>;
-  Watch(request: HealthCheckRequest): ClientReadableStream<HealthCheckResponse>;
-}
-
 export interface TestServer extends DirectoryServer {
   readonly address: string;
   readonly store: Store;
   readonly metrics: DirectoryMetrics;
   readonly logLines: () => Record<string, unknown>[];
-  readonly storeClient: StoreClient;
-  readonly syncClient: SyncClient;
-  readonly healthClient: HealthCheckClient;
+  readonly storeClient: StoreServiceStub;
+  readonly syncClient: SyncServiceStub;
+  readonly healthClient: HealthStub;
   close(): Promise<void>;
 }
 
@@ -106,16 +52,16 @@ export async function startTestServer(authorize: AuthorizeCall = allowAll(TEST_C
   );
   const address = `127.0.0.1:${port}`;
   const channel = credentials.createInsecure();
-  const clients = [new StoreServiceClient(address, channel), new SyncServiceClient(address, channel), new HealthClient(address, channel)] as const;
+  const clients = [storeServiceClient(address, channel), syncServiceClient(address, channel), healthClient(address, channel)] as const;
   return {
     ...composed,
     address,
     store,
     metrics,
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-    storeClient: clients[0] as unknown as StoreClient,
-    syncClient: clients[1] as unknown as SyncClient,
-    healthClient: clients[2] as unknown as HealthCheckClient,
+    storeClient: clients[0],
+    syncClient: clients[1],
+    healthClient: clients[2],
     async close() {
       for (const client of clients) client.close();
       composed.server.forceShutdown();

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { type Client, type ClientDuplexStream, credentials, loadPackageDefinition, ServerCredentials, type ServiceClientConstructor, status as Status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DIRECTORY_METHODS, HEALTH_METHODS, SyncServiceClient } from '../../apps/apiserver/src/api/services';
+import { syncServiceClient } from '../../apps/apiserver/src/api/clients';
+import { DIRECTORY_METHODS, HEALTH_METHODS } from '../../apps/apiserver/src/api/services';
 import type { RequestRegistryCredentialsResponse } from '../../apps/apiserver/src/api/messages';
 import { jsonToStruct } from '../../apps/apiserver/src/api/struct';
 import type { AuthorizeCall, CallerContext } from '../../apps/apiserver/src/services/caller';
@@ -13,7 +14,7 @@ import { DirectoryMetrics } from '../../apps/apiserver/src/observability/metrics
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { RegistryCredentialIssuer } from '../../apps/apiserver/src/services/registry-credentials';
 import { openStore } from '../../apps/apiserver/src/store/store';
-import { collect, exchange, REGISTRY_SECRET, startTestServer, type SyncClient, type TestServer, unary } from './grpc-harness';
+import { collect, exchange, REGISTRY_SECRET, startTestServer, type TestServer, unary } from './grpc-harness';
 import { STORE_SYNC_METHODS } from './authz-fixtures';
 import { useTempDirs } from './store-helpers';
 
@@ -223,7 +224,7 @@ describe('insecure composition', () => {
     const port = await new Promise<number>((resolve, reject) =>
       composed.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
-    const client = new SyncServiceClient(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as SyncClient;
+    const client = syncServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
     const result = await unary<RequestRegistryCredentialsResponse>((callback) => client.RequestRegistryCredentials({}, callback));
     expect(result.response?.basic_auth.username).toBe(INSECURE_CALLER.spiffeId);
     client.close();

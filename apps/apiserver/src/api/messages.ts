@@ -120,6 +120,8 @@ export interface RequestRegistryCredentialsResponse {
   readonly basic_auth: { readonly username: string; readonly password: string };
   readonly repository_name: string;
   readonly insecure: boolean;
+  /** Which member of the `credentials` oneof is set, as proto-loader reports it to clients. */
+  readonly credentials?: 'basic_auth';
 }
 
 export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';

@@ -1,7 +1,6 @@
 /** Promises over grpc-js calls: they resolve with what the server sent, or reject with its ServiceError. */
-import type { ClientDuplexStream, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
-
-export type Callback<T> = (error: ServiceError | null, response?: T) => void;
+import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
+import type { Callback } from '../api/clients';
 
 /** Writes `requests` on a bidirectional stream, half-closes it, and collects the responses. */
 export function exchange<Req, Res>(call: ClientDuplexStream<Req, Res>, requests: readonly Req[]): Promise<Res[]> {

@@ -1,48 +1,23 @@
 /** The Directory API as dirctl calls it: one request per call, JSON in and out, one deadline for all. */
-import type { CallOptions, ChannelCredentials, Client, ClientDuplexStream, ClientReadableStream, ClientWritableStream } from '@grpc/grpc-js';
+import type { CallOptions, ChannelCredentials } from '@grpc/grpc-js';
+import { type StoreServiceStub, storeServiceClient, type SyncServiceStub, syncServiceClient } from '../api/clients';
 import type {
   CreateSyncRequest,
-  DeleteReferrerRequest,
-  DeleteReferrerResponse,
+  CreateSyncResponse,
   Empty,
   GetSyncResponse,
   ListSyncsItem,
   ListSyncsRequest,
-  PullReferrerRequest,
-  PullReferrerResponse,
   PushReferrerRequest,
   PushReferrerResponse,
-  RecordMessage,
   RecordMetaMessage,
   RecordReferrerMessage,
-  RecordRef,
   RequestRegistryCredentialsResponse,
-  SyncIdRequest,
-  CreateSyncResponse,
 } from '../api/messages';
-import { StoreServiceClient, SyncServiceClient } from '../api/services';
 import { jsonToStruct, structToJson } from '../api/struct';
 import { MAX_RECEIVE_MESSAGE_BYTES } from '../server';
 import type { JsonObject } from '../store/canonical-json';
-import { type Callback, exchange, onlyResponse, readAll, single } from './calls';
-
-interface StoreStub extends Client {
-  Push(options: CallOptions): ClientDuplexStream<RecordMessage, RecordRef>;
-  Pull(options: CallOptions): ClientDuplexStream<RecordRef, RecordMessage>;
-  Lookup(options: CallOptions): ClientDuplexStream<RecordRef, RecordMetaMessage>;
-  Delete(options: CallOptions, callback: Callback<Empty>): ClientWritableStream<RecordRef>;
-  PushReferrer(options: CallOptions): ClientDuplexStream<PushReferrerRequest, PushReferrerResponse>;
-  PullReferrer(options: CallOptions): ClientDuplexStream<Partial<PullReferrerRequest>, PullReferrerResponse>;
-  DeleteReferrer(options: CallOptions): ClientDuplexStream<Partial<DeleteReferrerRequest>, DeleteReferrerResponse>;
-}
-
-interface SyncStub extends Client {
-  CreateSync(request: CreateSyncRequest, options: CallOptions, callback: Callback<CreateSyncResponse>): void;
-  GetSync(request: SyncIdRequest, options: CallOptions, callback: Callback<GetSyncResponse>): void;
-  ListSyncs(request: ListSyncsRequest, options: CallOptions): ClientReadableStream<ListSyncsItem>;
-  DeleteSync(request: SyncIdRequest, options: CallOptions, callback: Callback<Empty>): void;
-  RequestRegistryCredentials(request: Empty, options: CallOptions, callback: Callback<RequestRegistryCredentialsResponse>): void;
-}
+import { exchange, onlyResponse, readAll, single } from './calls';
 
 export interface ReferrerInput {
   readonly type: string;
@@ -51,14 +26,14 @@ export interface ReferrerInput {
 }
 
 export class DirectoryClient {
-  private readonly store: StoreStub;
-  private readonly sync: SyncStub;
+  private readonly store: StoreServiceStub;
+  private readonly sync: SyncServiceStub;
 
   constructor(address: string, credentials: ChannelCredentials, private readonly deadline: Date) {
     // A pulled record may be as large as the server accepts.
     const options = { 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES };
-    this.store = new StoreServiceClient(address, credentials, options) as unknown as StoreStub;
-    this.sync = new SyncServiceClient(address, credentials, options) as unknown as SyncStub;
+    this.store = storeServiceClient(address, credentials, options);
+    this.sync = syncServiceClient(address, credentials, options);
   }
 
   async push(record: JsonObject): Promise<string> {
