@@ -5,12 +5,12 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type ConnectionOptions, type TlsOptions, type TLSSocket } from 'node:tls';
-import { BundleSet, JwtBundle, X509Bundle } from '../apps/apiserver/src/spiffe/bundle';
-import { TrustDomain } from '../apps/apiserver/src/spiffe/id';
-import { validateJwtSvid } from '../apps/apiserver/src/spiffe/jwtsvid';
-import { peerChainDer } from '../apps/apiserver/src/spiffe/tls/peer-chain';
-import { parseX509Svid, verifyX509Svid, x509SvidToPem } from '../apps/apiserver/src/spiffe/x509svid';
-import { jwtClaims, jwtKey, signJwt, TestCa } from '../test/support/test-ca';
+import { BundleSet, JwtBundle, X509Bundle } from '@dirtk/spiffe/bundle';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
+import { validateJwtSvid } from '@dirtk/spiffe/jwtsvid';
+import { peerChainDer } from '@dirtk/spiffe/spiffetls';
+import { parseX509Svid, verifyX509Svid, x509SvidToPem } from '@dirtk/spiffe/x509svid';
+import { jwtClaims, jwtKey, signJwt, TestCa } from '../packages/spiffe/test/support/test-ca';
 
 const HANDSHAKES = 300;
 const VERIFY_SECONDS = 1;

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   });
   cpSync(path.join(ROOT, 'apps/apiserver/proto'), path.join(OUT, 'proto'), { recursive: true });
   cpSync(path.join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection'), path.join(OUT, 'proto/grpc/reflection'), { recursive: true });
-  copyFileSync(path.join(ROOT, 'apps/apiserver/src/spiffe/workload/workload.proto'), path.join(BUNDLE_DIR, 'workload.proto'));
+  copyFileSync(path.join(ROOT, 'packages/spiffe/src/workloadapi/workload.proto'), path.join(BUNDLE_DIR, 'workload.proto'));
   for (const name of Object.keys(ENTRY_POINTS)) {
     writeFileSync(path.join(OUT, `${name}.js`), `require('./lib/bundle/${name}.js');\n`);
   }

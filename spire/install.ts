@@ -1,15 +1,16 @@
 /**
  * The project's own build of SPIRE: `go install` of the pinned versions through the Go module proxy,
- * into the git-ignored `.cache/spire/`, plus the controller manager's CRDs read from its Go module.
+ * plus the controller manager's CRDs read from its Go module. The build lives outside the clone, in
+ * `~/.cache/dirtk/spire/<key>` (key: a hash of the build modules and flags), so fresh clones and CI
+ * reuse it and two pin sets never share a folder.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { CONTROLLER_MANAGER_VERSION, SPIRE_VERSION } from './versions';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
-/** `DIRTK_CACHE_DIR` moves the cache, e.g. to share one build between clones. */
-const INSTALL_DIR = path.join(process.env.DIRTK_CACHE_DIR ?? path.join(PROJECT_ROOT, '.cache'), 'spire');
 const BUILD_MODULES = {
   spire: path.join(__dirname, 'build', 'spire'),
   controllerManager: path.join(__dirname, 'build', 'controller-manager'),
@@ -17,6 +18,10 @@ const BUILD_MODULES = {
 const CONTROLLER_MANAGER_MODULE = 'github.com/spiffe/spire-controller-manager';
 /** Stamps the release version, as SPIRE's own release build does, so `--version` reports it. */
 const SPIRE_BUILD_FLAGS = [`-ldflags=-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`];
+
+/** `DIRTK_CACHE_DIR` moves the cache; by default it is `$XDG_CACHE_HOME/dirtk` or `~/.cache/dirtk`. */
+export const CACHE_ROOT = process.env.DIRTK_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'dirtk');
+const INSTALL_DIR = path.join(CACHE_ROOT, 'spire', desiredStamp().key);
 
 /** The CRDs the controller manager serves, plus the schema of its own config file. */
 export const CRD_FILES = {
@@ -52,7 +57,7 @@ export interface EnsureOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Makes sure the pinned SPIRE build (or only its CRDs) is in `.cache/spire`, doing no work when it is. */
+/** Makes sure the pinned SPIRE build (or only its CRDs) is in the cache, doing no work when it is. */
 export async function ensureSpire({ binaries, log = () => {} }: EnsureOptions): Promise<SpireInstall> {
   const wanted = desiredStamp();
   const current = readStamp();
@@ -63,14 +68,14 @@ export async function ensureSpire({ binaries, log = () => {} }: EnsureOptions): 
     [SPIRE_INSTALL.serverBin, SPIRE_INSTALL.agentBin, SPIRE_INSTALL.controllerManagerBin].every((f) => existsSync(f));
 
   if (crdsReady && (!binaries || binariesReady)) {
-    log(`SPIRE ${SPIRE_VERSION} and controller manager ${CONTROLLER_MANAGER_VERSION}: ready in ${path.relative(PROJECT_ROOT, INSTALL_DIR)}`);
+    log(`SPIRE ${SPIRE_VERSION} and controller manager ${CONTROLLER_MANAGER_VERSION}: ready in ${INSTALL_DIR}`);
     return SPIRE_INSTALL;
   }
   await requireGo(binaries);
   mkdirSync(path.join(INSTALL_DIR, 'bin'), { recursive: true });
   if (!crdsReady) await installCrds(log);
   if (binaries && !binariesReady) await installBinaries(log);
-  writeFileSync(STAMP_FILE, JSON.stringify({ ...wanted, binaries: binaries || binariesReady }, null, 2));
+  writeFileSync(STAMP_FILE, JSON.stringify({ modules: wanted.modules, binaries: binaries || binariesReady }, null, 2));
   return SPIRE_INSTALL;
 }
 
@@ -98,14 +103,15 @@ interface Stamp {
   readonly binaries?: boolean;
 }
 
-/** Identifies the build by the exact module graph (go.mod and go.sum of both build modules). */
-function desiredStamp(): Stamp {
+/** Identifies the build by the exact module graph (go.mod and go.sum of both build modules) and flags. */
+function desiredStamp(): Stamp & { key: string } {
   const hash = createHash('sha256');
   for (const dir of Object.values(BUILD_MODULES)) {
     hash.update(readFileSync(path.join(dir, 'go.mod'))).update(readFileSync(path.join(dir, 'go.sum')));
   }
   hash.update(SPIRE_BUILD_FLAGS.join(' '));
-  return { modules: `spire ${SPIRE_VERSION}, controller-manager ${CONTROLLER_MANAGER_VERSION}, ${hash.digest('hex')}` };
+  const digest = hash.digest('hex');
+  return { modules: `spire ${SPIRE_VERSION}, controller-manager ${CONTROLLER_MANAGER_VERSION}, ${digest}`, key: digest.slice(0, 16) };
 }
 
 function readStamp(): Stamp | undefined {
@@ -155,7 +161,8 @@ async function installCrds(log: (line: string) => void): Promise<void> {
 
 async function installBinaries(log: (line: string) => void): Promise<void> {
   const { execa } = await import('execa');
-  const staging = path.join(INSTALL_DIR, 'staging');
+  // One staging folder per process: parallel test workers may build at once, and each rename is atomic.
+  const staging = path.join(INSTALL_DIR, `staging-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
 

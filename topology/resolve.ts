@@ -1,4 +1,4 @@
-import { SpiffeId, TrustDomain as TrustDomainName } from '../apps/apiserver/src/spiffe/id';
+import { SpiffeId, TrustDomain as TrustDomainName } from '@dirtk/spiffe/spiffeid';
 import { parseGoDuration } from './duration';
 import type { ApiServer, BundleEndpoint, FederationEdge, Topology, TrustDomain } from './model';
 import type { BundleEndpointProfile, FederationEdgeSpec, TopologySpec, TrustDomainSpec } from './spec';

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { serializeSpireConfig } from '../../spire/config/blocks';
 import type { ServerPlacement } from '../../spire/config/placement';
 import { renderServerConfig } from '../../spire/config/server-config';

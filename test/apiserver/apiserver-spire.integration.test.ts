@@ -12,17 +12,17 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { type RunningApiServer, startApiServer } from '../../apps/apiserver/src/apiserver';
 import { loadConfig } from '../../apps/apiserver/src/config';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
-import { X509Bundle } from '../../apps/apiserver/src/spiffe/bundle';
-import { TrustDomain } from '../../apps/apiserver/src/spiffe/id';
-import { X509Source } from '../../apps/apiserver/src/spiffe/workload/x509-source';
+import { X509Bundle } from '@dirtk/spiffe/bundle';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
+import { X509Source } from '@dirtk/spiffe/workloadapi';
 import { cidOf } from '../../apps/apiserver/src/store/cid';
 import { SpireAgentProcess } from '../../local/spire/agent-process';
 import { SpireServerProcess } from '../../local/spire/server-process';
 import { PROJECT_ROOT } from '../../spire/install';
 import { whySpireIsUnavailable } from '../support/spire-available';
 import { resolveTopology } from '../../topology';
-import { FakeWorkloadApi } from '../support/fake-workload-api';
-import { TestCa } from '../support/test-ca';
+import { FakeWorkloadApi } from '../../packages/spiffe/test/support/fake-workload-api';
+import { TestCa } from '../../packages/spiffe/test/support/test-ca';
 
 const TD = 'dir.example';
 const SERVER_ID = `spiffe://${TD}/apiserver`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditRecord, AuthzEngine, defaultPolicy, parseCsvPolicy, parseYamlPolicy } from '../../apps/apiserver/src/authz';
-import { SpiffeId, SpiffeIdError } from '../../apps/apiserver/src/spiffe/id';
+import { SpiffeId, SpiffeIdError } from '@dirtk/spiffe/spiffeid';
 import { id, LOOKALIKE_CALLERS, OWN, PULL, PULL_REFERRER, PUSH, STORE_SYNC_METHODS } from './authz-fixtures';
 
 const OWN_CALLER = id('spiffe://dir.example/ns/dir/sa/dirctl');

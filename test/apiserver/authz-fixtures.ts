@@ -1,4 +1,4 @@
-import { SpiffeId, TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 
 export const OWN = TrustDomain.parse('dir.example');
 

@@ -5,10 +5,10 @@ import type { LogFields, Logger } from '../../apps/apiserver/src/observability/l
 import { DirectoryMetrics } from '../../apps/apiserver/src/observability/metrics';
 import { spiffeCallAuthorizer, type CallAuthorizerOptions } from '../../apps/apiserver/src/security/call-authorizer';
 import type { IncomingCall } from '../../apps/apiserver/src/services/caller';
-import { JwtBundle, BundleSet } from '../../apps/apiserver/src/spiffe/bundle';
-import { SpiffeId, TrustDomain } from '../../apps/apiserver/src/spiffe/id';
-import type { PeerIdentity } from '../../apps/apiserver/src/spiffe/tls/server';
-import { jwtClaims, jwtKey, signJwt } from '../support/test-ca';
+import { JwtBundle, BundleSet } from '@dirtk/spiffe/bundle';
+import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
+import type { PeerIdentity } from '@dirtk/spiffe/spiffetls';
+import { jwtClaims, jwtKey, signJwt } from '../../packages/spiffe/test/support/test-ca';
 
 const OWN = TrustDomain.parse('dir.example');
 const PUSH = '/agntcy.dir.store.v1.StoreService/Push';

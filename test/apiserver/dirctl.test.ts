@@ -20,8 +20,8 @@ import { COMMANDS, runDirctl } from '../../apps/apiserver/src/dirctl/cli';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { cidOf } from '../../apps/apiserver/src/store/cid';
 import { freePorts } from '../../local/spire/ports';
-import { FakeWorkloadApi } from '../support/fake-workload-api';
-import { jwtClaims, jwtKey, type JwtKey, signJwt, TestCa } from '../support/test-ca';
+import { FakeWorkloadApi } from '../../packages/spiffe/test/support/fake-workload-api';
+import { jwtClaims, jwtKey, type JwtKey, signJwt, TestCa } from '../../packages/spiffe/test/support/test-ca';
 
 const SERVER_ID = 'spiffe://dir.example/apiserver';
 const DIRCTL_ID = 'spiffe://dir.example/dirctl';

@@ -3,7 +3,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { AuthzEngine, parseYamlPolicy } from '../../apps/apiserver/src/authz';
-import { SpiffeId, TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { openStore } from '../../apps/apiserver/src/store/store';
 import { ApiServerPolicy, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
 import { resultTable } from '../../scripts/kind/report';

@@ -6,14 +6,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpiffeBundle } from '../../apps/apiserver/src/spiffe/bundle';
-import { TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { SpiffeBundle } from '@dirtk/spiffe/bundle';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { EXAMPLE_FEDERATION, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
 import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
 import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-folder';
 import { seedBundle } from '../../topology/federation-bootstrap/seed-bundle';
 import { checkUpstreamCa, checkUpstreamRoot, createUpstreamCa, upstreamCaFiles, type UpstreamCa } from '../../topology/federation-bootstrap/upstream-ca';
-import { TestCa } from '../support/test-ca';
+import { TestCa } from '../../packages/spiffe/test/support/test-ca';
 
 const DAY_MS = 24 * 3_600_000;
 let dir: UpstreamCa;

@@ -56,7 +56,7 @@ export async function runStack(options: RunOptions): Promise<StackRun> {
     Object.fromEntries(Object.entries(options.config).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)])),
   );
 
-  const { trustDomainStack } = await import('../../stacks/program');
+  const { trustDomainStack } = await import('../../stacks/program.js');
   try {
     const outputs = await trustDomainStack();
     const resolved = Object.fromEntries(await Promise.all(Object.entries(outputs).map(async ([key, value]) => [key, await resolve(value)])));

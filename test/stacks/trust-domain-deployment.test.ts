@@ -9,7 +9,7 @@ beforeAll(() => pulumi.runtime.setMocks({ newResource: (args) => ({ id: `${args.
 describe('TrustDomainDeployment', () => {
   async function deploy(trustDomain: string, peerTrustBundles: Record<string, string>) {
     const k8s = await import('@pulumi/kubernetes');
-    const { TrustDomainDeployment } = await import('../../stacks/trust-domain-deployment');
+    const { TrustDomainDeployment } = await import('../../stacks/trust-domain-deployment.js');
     const provider = new k8s.Provider(`cluster-${trustDomain}`, { context: 'kind-test' });
     return new TrustDomainDeployment(trustDomain, { topology: EXAMPLE, trustDomain, provider, peerTrustBundles });
   }

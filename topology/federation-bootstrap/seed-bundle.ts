@@ -1,5 +1,5 @@
-import { JwtBundle, SpiffeBundle, X509Bundle } from '../../apps/apiserver/src/spiffe/bundle';
-import { TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { JwtBundle, SpiffeBundle, X509Bundle } from '@dirtk/spiffe/bundle';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { checkUpstreamRoot, type UpstreamRoot } from './upstream-ca';
 
 /**

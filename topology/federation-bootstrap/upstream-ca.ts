@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import { TrustDomain } from '../../apps/apiserver/src/spiffe/id';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 
 x509.cryptoProvider.set(webcrypto);
 

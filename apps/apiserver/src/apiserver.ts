@@ -13,11 +13,11 @@ import { DirectoryMetrics } from './observability/metrics';
 import { spiffeCallAuthorizer } from './security/call-authorizer';
 import { createDirectoryServer } from './server';
 import { RegistryCredentialIssuer } from './services/registry-credentials';
-import type { TrustDomain } from './spiffe/id';
-import { SpiffeServer } from './spiffe/tls/server';
-import { JwtSource } from './spiffe/workload/jwt-source';
-import { X509Source } from './spiffe/workload/x509-source';
-import type { X509Svid } from './spiffe/x509svid';
+import type { TrustDomain } from '@dirtk/spiffe/spiffeid';
+import { SpiffeServer } from '@dirtk/spiffe/spiffetls';
+import { JwtSource } from '@dirtk/spiffe/workloadapi';
+import { X509Source } from '@dirtk/spiffe/workloadapi';
+import type { X509Svid } from '@dirtk/spiffe/x509svid';
 import { openStore } from './store/store';
 
 export interface RunningApiServer {

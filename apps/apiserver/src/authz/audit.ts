@@ -1,4 +1,4 @@
-import type { SpiffeId } from '../spiffe/id';
+import type { SpiffeId } from '@dirtk/spiffe/spiffeid';
 import type { Decision } from './engine';
 
 /** The structured fields of the one log line written per authorization decision. */

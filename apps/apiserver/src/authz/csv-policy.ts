@@ -3,7 +3,7 @@
  * rule. `*` as a whole field means any trust domain or any method. Unlike the reference (Casbin
  * keyMatch/regexMatch), fields are parsed and matched exactly or as anchored globs.
  */
-import { TrustDomain } from '../spiffe/id';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { collectProblem, PolicyError } from './errors';
 import { MethodPattern } from './method-pattern';
 import type { Policy, Rule, Subject } from './policy';

@@ -3,7 +3,7 @@
  * the rules whose method patterns match are selected once and cached, so a decision is a map lookup
  * plus subject checks on the already parsed caller ID.
  */
-import type { SpiffeId, TrustDomain } from '../spiffe/id';
+import type { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { describeSubject, type Policy, type Subject, subjectMatches } from './policy';
 
 export interface Decision {

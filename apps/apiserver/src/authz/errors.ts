@@ -1,4 +1,4 @@
-import { SpiffeIdError } from '../spiffe/id';
+import { SpiffeIdError } from '@dirtk/spiffe/spiffeid';
 
 /** A malformed method or SPIFFE ID pattern; the message says what is wrong with which text. */
 export class PatternError extends Error {

@@ -9,7 +9,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
-import type { SpiffeId, TrustDomain } from '../spiffe/id';
+import type { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { parseCsvPolicy } from './csv-policy';
 import { type Authorizer, AuthzEngine, type Decision } from './engine';
 import { PolicyError } from './errors';

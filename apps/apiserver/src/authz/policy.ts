@@ -2,7 +2,7 @@
  * The policy model: an ordered list of allow and deny rules, each naming who (a subject) may or may
  * not call what (method patterns). Rules are data; the engine compiles them.
  */
-import type { SpiffeId, TrustDomain } from '../spiffe/id';
+import type { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import type { MethodPattern } from './method-pattern';
 import type { SpiffeIdPattern } from './spiffe-id-pattern';
 

@@ -3,7 +3,7 @@
  * ID, anchored at both ends. `*` is exactly one segment and `**` any number of segments (zero included);
  * a wildcard is always a whole segment.
  */
-import { SpiffeId, SpiffeIdError, TrustDomain } from '../spiffe/id';
+import { SpiffeId, SpiffeIdError, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { PatternError } from './errors';
 
 const SCHEME = 'spiffe://';

@@ -4,7 +4,7 @@
  * Unknown keys are errors, so a misspelt key never silently changes what a rule grants.
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import { TrustDomain } from '../spiffe/id';
+import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { collectProblem, PolicyError } from './errors';
 import { MethodPattern } from './method-pattern';
 import type { Policy, Rule, Subject } from './policy';

@@ -4,8 +4,8 @@
  */
 import { parseHostPort } from '../host-port';
 import type { ParseArgsConfig } from 'node:util';
-import { SpiffeId, TrustDomain } from '../spiffe/id';
-import { parseWorkloadEndpoint } from '../spiffe/workload/address';
+import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
+import { parseWorkloadEndpoint } from '@dirtk/spiffe/workloadapi';
 import { UsageError } from './errors';
 
 export interface OptionSpec {

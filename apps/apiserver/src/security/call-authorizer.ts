@@ -8,10 +8,10 @@ import type { Logger } from '../observability/logger';
 import type { DirectoryMetrics } from '../observability/metrics';
 import type { AuthorizeCall, CallerContext, IncomingCall } from '../services/caller';
 import { StatusError } from '../services/status';
-import type { JwtBundleSource } from '../spiffe/bundle';
-import type { SpiffeId } from '../spiffe/id';
-import { authenticateBearer, bearerToken } from '../spiffe/tls/jwt-bearer';
-import type { PeerIdentity } from '../spiffe/tls/server';
+import type { JwtBundleSource } from '@dirtk/spiffe/bundle';
+import type { SpiffeId } from '@dirtk/spiffe/spiffeid';
+import { authenticateBearer, bearerToken } from '@dirtk/spiffe/spiffetls';
+import type { PeerIdentity } from '@dirtk/spiffe/spiffetls';
 
 export interface JwtAuthentication {
   readonly bundles: JwtBundleSource;

@@ -1,0 +1,2 @@
+/** SPIFFE IDs and trust domain names, parsed strictly; equality is on parsed values. */
+export { SpiffeId, SpiffeIdError, TrustDomain } from './id';
