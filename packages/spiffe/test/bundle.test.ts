@@ -86,15 +86,32 @@ describe('JwtBundle.fromJwks', () => {
     expect(JwtBundle.fromJwks(A, jwks).authorities.map((a) => a.keyId)).toEqual(['ec-1']);
   });
 
+  it('rejects a document without a keys array', () => {
+    expect(() => JwtBundle.fromJwks(A, {})).toThrow(/"keys" must be an array/);
+  });
+
   it.each([
-    ['no keys member', () => ({}), /"keys" must be an array/],
-    ['a non-object key', () => ({ keys: [1] }), /keys\[0\] is not an object/],
-    ['a jwt-svid key without kid', () => ({ keys: [{ use: 'jwt-svid', ...ec.jwk }] }), /needs a non-empty "kid"/],
-    ['a duplicate kid', () => ({ keys: [jwtEntry(ec), jwtEntry(rsa, { kid: 'ec-1' })] }), /kid "ec-1"\): key ID appears more than once/],
-    ['private key members', () => ({ keys: [{ use: 'jwt-svid', kid: 'x', ...ec.privateKey.export({ format: 'jwk' }) }] }), /private key members \(d\)/],
-    ['an invalid key', () => ({ keys: [{ use: 'jwt-svid', kid: 'x', kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }] }), /kid "x"/],
-  ])('rejects %s', (_, jwks, message) => {
-    expect(() => JwtBundle.fromJwks(A, jwks())).toThrow(message);
+    ['a non-object key', () => 1, /keys\[0\] ignored: not an object/],
+    ['a jwt-svid key without kid', () => ({ use: 'jwt-svid', ...ec.jwk }), /keys\[0\] ignored: a jwt-svid key needs a non-empty "kid"/],
+    ['private key members', () => ({ use: 'jwt-svid', kid: 'x', ...ec.privateKey.export({ format: 'jwk' }) }), /keys\[0\] ignored: has private key members \(d\).*exposed/],
+    ['an invalid key', () => ({ use: 'jwt-svid', kid: 'x', kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }), /keys\[0\] ignored: /],
+  ])('ignores %s and keeps the other keys', (_, entry, reason) => {
+    const ignored: string[] = [];
+    const bundle = JwtBundle.fromJwks(A, { keys: [entry(), jwtEntry(rsa)] }, { onIgnoredKey: (why) => ignored.push(why) });
+    expect(bundle.authorities.map((a) => a.keyId)).toEqual(['rsa-1']);
+    expect(ignored).toHaveLength(1);
+    expect(ignored[0]).toMatch(/^JWT bundle of "a\.example": /);
+    expect(ignored[0]).toMatch(reason);
+  });
+
+  it('ignores every entry of a kid that names two keys, and counts one key listed twice once', () => {
+    const ignored: string[] = [];
+    const jwks = { keys: [jwtEntry(ec), jwtEntry(rsa, { kid: 'ec-1' }), jwtEntry(rsa), jwtEntry(rsa)] };
+    expect(JwtBundle.fromJwks(A, jwks, { onIgnoredKey: (why) => ignored.push(why) }).authorities.map((a) => a.keyId)).toEqual(['rsa-1']);
+    expect(ignored).toEqual([
+      'JWT bundle of "a.example": keys[0] ignored: key ID "ec-1" names more than one key',
+      'JWT bundle of "a.example": keys[1] ignored: key ID "ec-1" names more than one key',
+    ]);
   });
 
   it('rejects duplicate members that JSON.parse would silently resolve', () => {
@@ -162,18 +179,35 @@ describe('SpiffeBundle', () => {
   });
 
   it.each([
+    ['an x509-svid entry without x5c (X509-SVID §6.2)', () => ({ ...x509Entry(rootA2), x5c: undefined }), /an x509-svid entry without x5c values/],
+    ['x5c that is not base64', () => ({ ...x509Entry(rootA2), x5c: ['***'] }), /x5c\[0\] is not base64/],
+    ['x5c with trailing bytes', () => ({ ...x509Entry(rootA2), x5c: [Buffer.concat([rootA2.der, Buffer.from([0])]).toString('base64')] }), /x5c\[0\]: truncated/],
+    ['a JWK whose key differs from its x5c certificate', () => ({ ...x509Entry(rootA2), x5c: [rootB.der.toString('base64')] }), /do not match the public key of the x5c certificate/],
+    ['a jwt-svid entry without kid', () => ({ ...jwtEntry(rsa), kid: undefined }), /needs a non-empty "kid"/],
+  ])('ignores %s and keeps every other key of the trust domain', (_, entry, reason) => {
+    const ignored: string[] = [];
+    const bundle = SpiffeBundle.parse(A, JSON.stringify({ keys: [x509Entry(rootA), entry(), jwtEntry(ec)] }), { onIgnoredKey: (why) => ignored.push(why) });
+    expect(fingerprints(bundle.x509)).toEqual([rootA.cert.fingerprint256]);
+    expect(bundle.jwt.authorities.map((a) => a.keyId)).toEqual(['ec-1']);
+    expect(ignored).toHaveLength(1);
+    expect(ignored[0]).toMatch(/^SPIFFE bundle of "a\.example": keys\[1\] ignored: /);
+    expect(ignored[0]).toMatch(reason);
+  });
+
+  it('uses the first x5c value and ignores the rest (X509-SVID §6.2)', () => {
+    const bundle = SpiffeBundle.parse(A, JSON.stringify({ keys: [{ ...x509Entry(rootA), x5c: [rootA.der.toString('base64'), 'not even base64'] }] }));
+    expect(fingerprints(bundle.x509)).toEqual([rootA.cert.fingerprint256]);
+  });
+
+  it.each([
     ['no keys', () => ({ spiffe_sequence: 1 }), /"keys" must be an array/],
-    ['an x509-svid entry without x5c', () => ({ keys: [{ ...x509Entry(rootA), x5c: undefined }] }), /needs an "x5c" array/],
-    ['x5c that is not base64', () => ({ keys: [{ ...x509Entry(rootA), x5c: ['***'] }] }), /x5c\[0\] is not base64/],
-    ['x5c with trailing bytes', () => ({ keys: [{ ...x509Entry(rootA), x5c: [Buffer.concat([rootA.der, Buffer.from([0])]).toString('base64')] }] }), /keys\[0\]: x5c\[0\]: truncated/],
-    ['a JWK whose key differs from its x5c certificate', () => ({ keys: [{ ...x509Entry(rootA), x5c: [rootA2.der.toString('base64')] }] }), /do not match the public key of the x5c certificate/],
-    ['a jwt-svid entry without kid', () => ({ keys: [{ ...jwtEntry(ec), kid: undefined }] }), /needs a non-empty "kid"/],
     ['a negative sequence', () => ({ keys: [], spiffe_sequence: -1 }), /spiffe_sequence is negative/],
     ['a fractional sequence', () => ({ keys: [], spiffe_sequence: 1.5 }), /spiffe_sequence must be an integer/],
     ['a string sequence', () => ({ keys: [], spiffe_sequence: '1' }), /spiffe_sequence must be an integer/],
     ['a negative refresh hint', () => ({ keys: [], spiffe_refresh_hint: -5 }), /spiffe_refresh_hint must be a non-negative integer/],
-    ['a string refresh hint', () => ({ keys: [], spiffe_refresh_hint: '300' }), /spiffe_refresh_hint must be a number/],
-  ])('rejects %s', (_, value, message) => {
+    ['a fractional refresh hint', () => ({ keys: [], spiffe_refresh_hint: 1.5 }), /spiffe_refresh_hint must be a non-negative integer/],
+    ['a string refresh hint', () => ({ keys: [], spiffe_refresh_hint: '300' }), /spiffe_refresh_hint must be a non-negative integer/],
+  ])('rejects the whole document with %s', (_, value, message) => {
     expect(() => SpiffeBundle.parse(A, JSON.stringify(value()))).toThrow(message);
   });
 

@@ -71,20 +71,17 @@ export class JwtBundle {
           if (keyIds.has(authority.keyId)) throw new BundleError(`${label}: key ID appears more than once`);
           keyIds.add(authority.keyId);
         }
-        const jwk = Object.freeze(publicJwk(importPublicJwk(authority.jwk, label)));
+        const jwk = Object.freeze(publicJwk(wrap(label, () => importPublicJwk(authority.jwk))));
         return Object.freeze(authority.keyId === undefined ? { jwk } : { keyId: authority.keyId, jwk });
       }),
     );
   }
 
-  /**
-   * From a JWKS. Entries with `use` "jwt-svid" are authorities; with `allowMissingUse` (the Workload
-   * API's JWT bundles, where SPIRE omits `use`) so are entries without `use`.
-   */
-  static fromJwks(trustDomain: TrustDomain, json: string | object, options: { allowMissingUse?: boolean } = {}): JwtBundle {
+  /** From a JWKS: its `jwt-svid` entries, each read on its own (see KeySetOptions and readKeys). */
+  static fromJwks(trustDomain: TrustDomain, json: string | object, options: KeySetOptions = {}): JwtBundle {
     const what = `JWT bundle of "${trustDomain}"`;
     const document = typeof json === 'string' ? wrap(what, () => parseJson(json)) : (json as JsonValue);
-    return new JwtBundle(trustDomain, readKeys(document, what, options.allowMissingUse ?? false).jwt);
+    return new JwtBundle(trustDomain, readKeys(document, what, options).jwt);
   }
 }
 
@@ -116,10 +113,16 @@ export class SpiffeBundle {
     if (refreshHintSeconds !== undefined) this.refreshHintSeconds = refreshHintSeconds;
   }
 
-  /** Parses the SPIFFE bundle JSON of `trustDomain` (SPIFFE Trust Domain and Bundle §4). */
-  static parse(trustDomain: TrustDomain, text: string): SpiffeBundle {
+  /**
+   * Parses the SPIFFE bundle JSON of `trustDomain` (SPIFFE Trust Domain and Bundle §4). Entries are
+   * read one by one (see readKeys); the document is rejected when it is not one JSON object with
+   * unique member names and a `keys` array, or when `spiffe_sequence` or `spiffe_refresh_hint` is
+   * present but not a non-negative integer (§4.1.1, §4.1.2): neither can be ignored without
+   * misordering updates or polling at a rate the publisher did not ask for.
+   */
+  static parse(trustDomain: TrustDomain, text: string, options: Pick<KeySetOptions, 'onIgnoredKey'> = {}): SpiffeBundle {
     const what = `SPIFFE bundle of "${trustDomain}"`;
-    return bundleFromJson(trustDomain, wrap(what, () => parseJson(text)), what);
+    return bundleFromJson(trustDomain, wrap(what, () => parseJson(text)), what, options);
   }
 
   /** JSON that `parse` reads back to an equal bundle; `spiffe_sequence` is written as an exact integer. */
@@ -175,7 +178,7 @@ export class BundleSet implements X509BundleSource, JwtBundleSource {
  * Parses `{"trust_domains": {"<td>": <SPIFFE bundle>, ...}}`. Keys may be `td` or `spiffe://td`;
  * a trust domain named twice (in either form) is an error rather than "the last one wins".
  */
-export function parseBundleMap(text: string): SpiffeBundle[] {
+export function parseBundleMap(text: string, options: Pick<KeySetOptions, 'onIgnoredKey'> = {}): SpiffeBundle[] {
   const what = 'bundle map';
   const document = wrap(what, () => parseJson(text));
   const map = isJsonObject(document) ? document['trust_domains'] : undefined;
@@ -185,12 +188,12 @@ export function parseBundleMap(text: string): SpiffeBundle[] {
     const trustDomain = wrap(`${what}: key ${JSON.stringify(key)}`, () => TrustDomain.parse(key));
     if (seen.has(trustDomain.name)) throw new BundleError(`${what}: trust domain "${trustDomain}" appears more than once`);
     seen.add(trustDomain.name);
-    return bundleFromJson(trustDomain, value, `${what}: SPIFFE bundle of "${trustDomain}"`);
+    return bundleFromJson(trustDomain, value, `${what}: SPIFFE bundle of "${trustDomain}"`, options);
   });
 }
 
-function bundleFromJson(trustDomain: TrustDomain, document: JsonValue, what: string): SpiffeBundle {
-  const { x509, jwt } = readKeys(document, what, false);
+function bundleFromJson(trustDomain: TrustDomain, document: JsonValue, what: string, options: Pick<KeySetOptions, 'onIgnoredKey'>): SpiffeBundle {
+  const { x509, jwt } = readKeys(document, what, { ...options, allowMissingUse: false });
   const object = document as JsonObject;
   return new SpiffeBundle({
     x509: new X509Bundle(trustDomain, x509),
@@ -200,49 +203,113 @@ function bundleFromJson(trustDomain: TrustDomain, document: JsonValue, what: str
   });
 }
 
-function readKeys(document: JsonValue, what: string, allowMissingUse: boolean): { x509: X509Certificate[]; jwt: JwtAuthority[] } {
+/** How to read the `keys` of a JWKS; `onIgnoredKey` hears why each entry grants nothing. */
+export interface KeySetOptions {
+  /**
+   * Treat an entry without `use` as a JWT authority: the Workload API's JWT bundles, where SPIRE omits it.
+   * @default false
+   */
+  readonly allowMissingUse?: boolean;
+  /** Told about every entry that is ignored, with its index and the reason (for logs). */
+  readonly onIgnoredKey?: (reason: string) => void;
+}
+
+/**
+ * The authorities of a JWKS. Every entry decides for itself: an entry that is unknown, incomplete or
+ * malformed is ignored (it grants nothing), and the others still count. Only a document without a
+ * `keys` array is rejected as a whole (Trust Domain and Bundle §4.1.3: "keys" MUST be present).
+ *
+ * Ignored, as the standards say:
+ * - an unknown or missing `kty` (Trust Domain and Bundle §4.2.1, §4.1.3);
+ * - an unknown or missing `use` (§4.2.2); `use` is case-sensitive;
+ * - an `x509-svid` entry without `x5c` or with an empty one (X509-SVID §6.2); of several `x5c`
+ *   values all but the first (§6.2).
+ * Ignored by our choice, where the standards are silent, because refusing the whole bundle would let
+ * one bad entry withdraw every key of a trust domain, and ignoring an entry only ever trusts less:
+ * - an entry that is not an object;
+ * - an `x509-svid` entry whose first `x5c` value is not base64 of exactly one DER certificate, or
+ *   whose key members are not the certificate's public key (which of the two would be meant?);
+ * - a `jwt-svid` entry without `kid` (JWT-SVID §6.1 requires publishers to set it);
+ * - an entry whose key members do not form a valid public key, or that carries private key members
+ *   (a published private key is a compromised one);
+ * - every `jwt-svid` entry of a `kid` that names two different keys (a token could not say which).
+ */
+function readKeys(document: JsonValue, what: string, options: KeySetOptions): { x509: X509Certificate[]; jwt: JwtAuthority[] } {
   const keys = isJsonObject(document) ? document['keys'] : undefined;
   if (!Array.isArray(keys)) throw new BundleError(`${what}: "keys" must be an array (it may be empty)`);
   const x509: X509Certificate[] = [];
-  const jwt: JwtAuthority[] = [];
+  const jwt: { authority: JwtAuthority; label: string }[] = [];
+  const ignore = (label: string, reason: string) => options.onIgnoredKey?.(`${label} ignored: ${reason}`);
   keys.forEach((key, i) => {
     const label = `${what}: keys[${i}]`;
-    if (!isJsonObject(key)) throw new BundleError(`${label} is not an object`);
-    // Unknown key types and uses are skipped, as the spec requires; they grant nothing.
-    if (!['EC', 'RSA', 'OKP'].includes(key['kty'] as string)) return;
-    const use = key['use'];
-    if (use === 'x509-svid') {
-      const cert = readX509Authority(key, label);
-      if (cert) x509.push(cert);
-    } else if (use === 'jwt-svid' || (use === undefined && allowMissingUse)) {
-      const keyId = key['kid'];
-      if (typeof keyId !== 'string' || keyId === '') throw new BundleError(`${label}: a jwt-svid key needs a non-empty "kid"`);
-      jwt.push({ keyId, jwk: key as JsonWebKey });
+    if (!isJsonObject(key)) return ignore(label, 'not an object');
+    if (!KEY_TYPES.includes(key['kty'] as string)) return ignore(label, `key type ${JSON.stringify(key['kty'])} is not EC, RSA or OKP`);
+    const use = key['use'] ?? (options.allowMissingUse ? 'jwt-svid' : undefined);
+    try {
+      if (use === 'x509-svid') {
+        const cert = readX509Authority(key);
+        if (cert) x509.push(cert);
+        else ignore(label, 'an x509-svid entry without x5c values');
+      } else if (use === 'jwt-svid') {
+        jwt.push({ authority: readJwtAuthority(key), label });
+      } else {
+        ignore(label, `use ${JSON.stringify(use)} is not "x509-svid" or "jwt-svid"`);
+      }
+    } catch (error) {
+      ignore(label, (error as Error).message);
     }
   });
-  return { x509, jwt };
+  return { x509, jwt: unambiguous(jwt, ignore) };
 }
 
-function readX509Authority(key: JsonObject, label: string): X509Certificate | undefined {
+const KEY_TYPES = ['EC', 'RSA', 'OKP'];
+
+function readX509Authority(key: JsonObject): X509Certificate | undefined {
   const chain = key['x5c'];
-  if (!Array.isArray(chain)) throw new BundleError(`${label}: an x509-svid key needs an "x5c" array`);
+  if (chain === undefined) return undefined;
+  if (!Array.isArray(chain)) throw new Error('x5c is not an array');
   const first = chain[0];
   if (first === undefined) return undefined;
-  if (typeof first !== 'string' || !isBase64(first)) throw new BundleError(`${label}: x5c[0] is not base64`);
-  const { cert } = wrap(label, () => parseCertificate(Buffer.from(first, 'base64'), 'x5c[0]'));
-  const jwkKey = importPublicJwk(key as JsonWebKey, label);
-  if (!spki(jwkKey).equals(spki(cert.publicKey))) {
-    throw new BundleError(`${label}: the JWK key members do not match the public key of the x5c certificate`);
+  if (typeof first !== 'string' || !isBase64(first)) throw new Error('x5c[0] is not base64');
+  const { cert } = parseCertificate(Buffer.from(first, 'base64'), 'x5c[0]');
+  if (!spki(importPublicJwk(key as JsonWebKey)).equals(spki(cert.publicKey))) {
+    throw new Error('the JWK key members do not match the public key of the x5c certificate');
   }
   return cert;
 }
 
+function readJwtAuthority(key: JsonObject): JwtAuthority {
+  const keyId = key['kid'];
+  if (typeof keyId !== 'string' || keyId === '') throw new Error('a jwt-svid key needs a non-empty "kid"');
+  return { keyId, jwk: publicJwk(importPublicJwk(key as JsonWebKey)) };
+}
+
+/** Drops every authority whose key ID names two different keys; one key listed twice counts once. */
+function unambiguous(entries: readonly { authority: JwtAuthority; label: string }[], ignore: (label: string, reason: string) => void): JwtAuthority[] {
+  const byKeyId = new Map<string, JwtAuthority[]>();
+  for (const { authority } of entries) byKeyId.set(authority.keyId as string, [...(byKeyId.get(authority.keyId as string) ?? []), authority]);
+  const kept: JwtAuthority[] = [];
+  for (const { authority, label } of entries) {
+    const same = byKeyId.get(authority.keyId as string) as JwtAuthority[];
+    if (same.some((other) => !sameJwk(other.jwk, authority.jwk))) {
+      ignore(label, `key ID ${JSON.stringify(authority.keyId)} names more than one key`);
+    } else if (same[0] === authority) {
+      kept.push(authority);
+    }
+  }
+  return kept;
+}
+
+function sameJwk(a: JsonWebKey, b: JsonWebKey): boolean {
+  return spki(importPublicJwk(a)).equals(spki(importPublicJwk(b)));
+}
+
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
-function importPublicJwk(jwk: JsonWebKey, label: string): KeyObject {
+function importPublicJwk(jwk: JsonWebKey): KeyObject {
   const leaked = PRIVATE_MEMBERS.filter((member) => member in jwk);
-  if (leaked.length > 0) throw new BundleError(`${label}: has private key members (${leaked.join(', ')}); a bundle holds public keys only`);
-  return wrap(label, () => createPublicKey({ key: jwk, format: 'jwk' }));
+  if (leaked.length > 0) throw new Error(`has private key members (${leaked.join(', ')}); a bundle holds public keys only, and this key is exposed`);
+  return createPublicKey({ key: jwk, format: 'jwk' });
 }
 
 function publicJwk(key: KeyObject): JsonWebKey {
@@ -263,8 +330,8 @@ function readSequence(value: JsonValue | undefined, what: string): bigint | unde
 
 function readRefreshHint(value: JsonValue | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'number') return value;
-  throw new BundleError(`${what}: spiffe_refresh_hint must be a number of seconds`);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  throw new BundleError(`${what}: spiffe_refresh_hint must be a non-negative integer number of seconds`);
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

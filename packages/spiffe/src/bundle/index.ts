@@ -7,6 +7,7 @@ export {
   SpiffeBundle,
   X509Bundle,
   type JwtAuthority,
+  type KeySetOptions,
   type JwtBundleSource,
   type X509BundleSource,
 } from './bundle';

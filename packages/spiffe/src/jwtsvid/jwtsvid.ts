@@ -3,7 +3,7 @@
  * trust domain, chosen here rather than by jose (whose JWKS helpers skip `use: jwt-svid` keys, P7).
  */
 import type { JsonWebKey } from 'node:crypto';
-import { compactVerify, importJWK, type JWK } from 'jose';
+import { compactVerify, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { JwtAuthority, JwtBundleSource } from '../bundle/bundle';
 import { SpiffeId } from '../spiffeid/id';
 import { isJsonObject, parseJson, type JsonObject, type JsonValue } from '../internal/json';
@@ -120,12 +120,26 @@ function fits(jwk: JsonWebKey, keyType: KeyType): boolean {
   return jwk.kty === keyType.kty && (keyType.kty === 'RSA' || jwk.crv === keyType.crv);
 }
 
+/** Imported keys by authority and algorithm: bundles change rarely, tokens arrive with every call. */
+const importedKeys = new WeakMap<JwtAuthority, Map<string, Promise<CryptoKey | Uint8Array>>>();
+
+function importedKey(authority: JwtAuthority, alg: string): Promise<CryptoKey | Uint8Array> {
+  let byAlg = importedKeys.get(authority);
+  if (!byAlg) importedKeys.set(authority, (byAlg = new Map()));
+  let key = byAlg.get(alg);
+  if (!key) {
+    key = importJWK(authority.jwk as JWK, alg);
+    byAlg.set(alg, key);
+  }
+  return key;
+}
+
 /** Tries each candidate key (one when kid named it); jose checks the signature and the alg again. */
 async function verifySignature(token: string, alg: string, candidates: readonly JwtAuthority[]): Promise<void> {
   const failures: string[] = [];
   for (const authority of candidates) {
     try {
-      const key = await importJWK(authority.jwk as JWK, alg);
+      const key = await importedKey(authority, alg);
       await compactVerify(token, key, { algorithms: [alg] });
       return;
     } catch (error) {
