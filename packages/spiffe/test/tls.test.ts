@@ -1,6 +1,7 @@
 /**
  * SPIFFE mTLS for grpc-js: real TLS handshakes on 127.0.0.1 with certificates made in the test.
  */
+import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeId, authorizeMemberOf } from '../src/spiffetls/authorizer';
@@ -180,7 +181,7 @@ describe('SPIFFE mTLS server and client', () => {
       source: client,
       authorizer: (id, chain) => {
         authorizeId(SpiffeId.parse(SERVER_ID))(id, chain);
-        seen.push(chain[0]!.serialNumber);
+        seen.push(new X509Certificate(chain[0]!).serialNumber);
       },
     });
     const first = serverSource.svid.certificates[0]!.serialNumber;

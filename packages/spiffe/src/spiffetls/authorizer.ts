@@ -2,11 +2,10 @@
  * Authorizers decide whether a verified peer may talk to us (after go-spiffe's tlsconfig authorizers).
  * They compare parsed IDs, never strings, and deny by throwing.
  */
-import type { X509Certificate } from 'node:crypto';
 import type { SpiffeId, TrustDomain } from '../spiffeid/id';
 
-/** Returns to allow `id`; throws AuthorizationError to deny it. */
-export type Authorizer = (id: SpiffeId, verifiedChain: readonly X509Certificate[]) => void;
+/** Returns to allow `id` (whose verified path, DER leaf first, is `verifiedChain`); throws AuthorizationError to deny it. */
+export type Authorizer = (id: SpiffeId, verifiedChain: readonly Buffer[]) => void;
 
 export class AuthorizationError extends Error {
   constructor(readonly id: SpiffeId, readonly reason: string, options?: ErrorOptions) {

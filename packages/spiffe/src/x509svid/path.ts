@@ -11,26 +11,14 @@
  *   after which verification fails with rule `chain-limit`;
  * - paths hold at most `MAX_PATH_LENGTH` certificates, and the caller caps how many the peer presents.
  */
-import type { KeyObject } from 'node:crypto';
-import { describeCertificate, displayName, hasKeyUsage, KeyUsageBit, type ParsedCertificate } from '../internal/certificate';
+import { describeCertificate, displayName, hasKeyUsage, KeyUsageBit, publicKeyOf, type ParsedCertificate } from '../internal/certificate';
 import { nameConstraintsViolation } from '../internal/nameconstraints';
+import { acceptedSignatureScheme, signatureVerifies } from '../internal/signature';
 import { SpiffeId, type TrustDomain } from '../spiffeid/id';
 import { X509SvidError } from './errors';
 
 /** Longest accepted path, leaf and root included. */
 export const MAX_PATH_LENGTH = 8;
-
-/** Signature algorithms accepted on certificates below the root (no SHA-1 or MD5). */
-const SIGNATURE_ALGORITHMS: ReadonlyMap<string, string> = new Map([
-  ['1.2.840.10045.4.3.2', 'ecdsa-with-SHA256'],
-  ['1.2.840.10045.4.3.3', 'ecdsa-with-SHA384'],
-  ['1.2.840.10045.4.3.4', 'ecdsa-with-SHA512'],
-  ['1.2.840.113549.1.1.11', 'sha256WithRSAEncryption'],
-  ['1.2.840.113549.1.1.12', 'sha384WithRSAEncryption'],
-  ['1.2.840.113549.1.1.13', 'sha512WithRSAEncryption'],
-  ['1.2.840.113549.1.1.10', 'RSASSA-PSS'],
-  ['1.3.101.112', 'Ed25519'],
-]);
 
 interface Candidate {
   readonly cert: ParsedCertificate;
@@ -67,8 +55,7 @@ export class PathSearch {
     const child = path[path.length - 1] as ParsedCertificate;
     const issuers = this.issuersOf(child, path);
     if (issuers.length === 0) {
-      const issuerName = JSON.stringify(displayName(child.cert.issuer));
-      this.failures.push(`no root of "${this.trustDomain}" or presented intermediate is the issuer ${issuerName} of ${describeCertificate(child)}`);
+      this.failures.push(`no root of "${this.trustDomain}" or presented intermediate is the issuer ${issuerOf(child)} of ${describeCertificate(child)}`);
     }
     for (const { cert: issuer, isRoot } of issuers) {
       const problem = this.issuerProblem(issuer, path);
@@ -123,7 +110,7 @@ export class PathSearch {
         if (violation) return `has name constraints that ${describeCertificate(cert)} violates: ${violation}`;
       }
     }
-    const algorithm = SIGNATURE_ALGORITHMS.get(child.signatureAlgorithm);
+    const algorithm = acceptedSignatureScheme(child);
     if (!algorithm) return `signed ${describeCertificate(child)} with signature algorithm ${child.signatureAlgorithm}, which is not allowed`;
     if (!this.signatureVerifies(child, issuer)) return `did not sign ${describeCertificate(child)} (the ${algorithm} signature does not verify)`;
     return undefined;
@@ -143,7 +130,7 @@ export class PathSearch {
       );
     }
     this.signatureChecks++;
-    const verifies = verifySignature(child, publicKeyOf(issuer));
+    const verifies = signatureVerifies(child, publicKeyOf(issuer));
     byKey.set(key, verifies);
     return verifies;
   }
@@ -177,19 +164,11 @@ function signingCertificateIdProblem(issuer: ParsedCertificate): string | undefi
   return undefined;
 }
 
-const publicKeys = new WeakMap<ParsedCertificate, KeyObject>();
-
-/** Node makes a new KeyObject on every `publicKey` read; bundle roots are used on every handshake. */
-function publicKeyOf(cert: ParsedCertificate): KeyObject {
-  let key = publicKeys.get(cert);
-  if (!key) publicKeys.set(cert, (key = cert.cert.publicKey));
-  return key;
-}
-
-function verifySignature(child: ParsedCertificate, issuerKey: KeyObject): boolean {
+/** The issuer's name as Node prints it, for messages. */
+function issuerOf(child: ParsedCertificate): string {
   try {
-    return child.cert.verify(issuerKey);
+    return JSON.stringify(displayName(child.cert.issuer));
   } catch {
-    return false;
+    return 'of unreadable name';
   }
 }
