@@ -10,10 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { X509Bundle } from '@dirtk/spiffe/bundle';
 import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { validateJwtSvid } from '@dirtk/spiffe/jwtsvid';
-import { WorkloadApiClient } from '@dirtk/spiffe/workloadapi';
-import type { WorkloadApiError, WorkloadResponseError } from '@dirtk/spiffe/workloadapi';
-import { JwtSource } from '@dirtk/spiffe/workloadapi';
-import { X509Source, type X509SourceUpdate } from '@dirtk/spiffe/workloadapi';
+import { JwtSource, WorkloadApiClient, type WorkloadApiError, type WorkloadResponseError, X509Source, type X509SourceUpdate } from '@dirtk/spiffe/workloadapi';
 import { SpireAgentProcess } from '../../local/spire/agent-process';
 import { SpireServerProcess } from '../../local/spire/server-process';
 import { whySpireIsUnavailable } from '../support/spire-available';

@@ -15,8 +15,7 @@ import { createDirectoryServer } from './server';
 import { RegistryCredentialIssuer } from './services/registry-credentials';
 import type { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { SpiffeServer } from '@dirtk/spiffe/spiffetls';
-import { JwtSource } from '@dirtk/spiffe/workloadapi';
-import { X509Source } from '@dirtk/spiffe/workloadapi';
+import { JwtSource, X509Source } from '@dirtk/spiffe/workloadapi';
 import type { X509Svid } from '@dirtk/spiffe/x509svid';
 import { openStore } from './store/store';
 

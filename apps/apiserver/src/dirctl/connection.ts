@@ -4,14 +4,10 @@
  * JWT-SVID in jwt mode, and a server pinned by ID or trust domain.
  */
 import { type ChannelCredentials, credentials, status as Status } from '@grpc/grpc-js';
-import { type Authorizer, authorizeId, authorizeMemberOf } from '@dirtk/spiffe/spiffetls';
+import { authorizeId, authorizeMemberOf, type Authorizer, jwtBearerCallCredentials, spiffeChannelCredentials } from '@dirtk/spiffe/spiffetls';
 import type { X509Bundle, X509BundleSource } from '@dirtk/spiffe/bundle';
 import type { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
-import { spiffeChannelCredentials } from '@dirtk/spiffe/spiffetls';
-import { jwtBearerCallCredentials } from '@dirtk/spiffe/spiffetls';
-import { WorkloadApiClient } from '@dirtk/spiffe/workloadapi';
-import type { FetchedJwtSvid } from '@dirtk/spiffe/workloadapi';
-import { X509Source } from '@dirtk/spiffe/workloadapi';
+import { type FetchedJwtSvid, WorkloadApiClient, X509Source } from '@dirtk/spiffe/workloadapi';
 import type { X509Svid } from '@dirtk/spiffe/x509svid';
 import { DirectoryClient } from './directory-client';
 import { isServiceError, SetupError } from './errors';

@@ -10,8 +10,7 @@ import type { AuthorizeCall, CallerContext, IncomingCall } from '../services/cal
 import { StatusError } from '../services/status';
 import type { JwtBundleSource } from '@dirtk/spiffe/bundle';
 import type { SpiffeId } from '@dirtk/spiffe/spiffeid';
-import { authenticateBearer, bearerToken } from '@dirtk/spiffe/spiffetls';
-import type { PeerIdentity } from '@dirtk/spiffe/spiffetls';
+import { authenticateBearer, bearerToken, type PeerIdentity } from '@dirtk/spiffe/spiffetls';
 
 export interface JwtAuthentication {
   readonly bundles: JwtBundleSource;
