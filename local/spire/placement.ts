@@ -76,7 +76,8 @@ export function localAgentPlacement(td: TrustDomain, { dir, serverPort, healthPo
     healthAddress: LOOPBACK,
     healthPort,
     nodeAttestor: { type: 'join_token' },
-    workloadAttestor: { type: 'unix' },
+    // unix:path selectors let entries tell apart processes of one user by their executable.
+    workloadAttestor: { type: 'unix', discoverWorkloadPath: true },
     // Join tokens are single-use: the agent must find its SVID and key on disk after a restart.
     keyManager: 'disk',
   };

@@ -48,6 +48,8 @@ function renderAgentPlugins(td: TrustDomain, placement: AgentPlacement): PluginB
       disable_container_selectors: false,
       node_name_env: 'MY_NODE_NAME',
     });
+  } else if (placement.workloadAttestor.discoverWorkloadPath) {
+    addPlugin(plugins, 'WorkloadAttestor', 'unix', { discover_workload_path: true, workload_size_limit: -1 });
   } else {
     addPlugin(plugins, 'WorkloadAttestor', 'unix', {});
   }

@@ -20,7 +20,16 @@ export type AgentNodeAttestor =
   | { readonly type: 'join_token' }
   | { readonly type: 'x509pop'; readonly privateKeyPath: string; readonly certificatePath: string };
 
-export type WorkloadAttestor = { readonly type: 'k8s' } | { readonly type: 'unix' };
+export type WorkloadAttestor =
+  | { readonly type: 'k8s' }
+  | {
+      readonly type: 'unix';
+      /**
+       * Attest the executable's path (`unix:path`), so that processes of one user can hold different
+       * identities. The executable is never hashed: that would read every binary on each attestation.
+       */
+      readonly discoverWorkloadPath: boolean;
+    };
 
 export interface TlsFiles {
   readonly certFile: string;

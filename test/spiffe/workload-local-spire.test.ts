@@ -24,7 +24,7 @@ describe('local SPIRE placements', () => {
       healthAddress: '127.0.0.1',
       socketPath: '/tmp/x/agent/workload.sock',
       dataDir: '/tmp/x/agent/data',
-      workloadAttestor: { type: 'unix' },
+      workloadAttestor: { type: 'unix', discoverWorkloadPath: true },
       keyManager: 'disk',
     });
   });

@@ -29,7 +29,7 @@ export function processAgentPlacement(dir: string, overrides: Partial<AgentPlace
     healthAddress: '127.0.0.1',
     healthPort: 18089,
     nodeAttestor: { type: 'join_token' },
-    workloadAttestor: { type: 'unix' },
+    workloadAttestor: { type: 'unix', discoverWorkloadPath: true },
     keyManager: 'disk',
     ...overrides,
   };

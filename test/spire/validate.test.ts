@@ -66,12 +66,13 @@ describe('rendered SPIRE configs pass the real validate', () => {
     });
   });
 
-  it('agent.conf for a local process with join_token or x509pop attestation', async () => {
+  it('agent.conf for a local process with join_token or x509pop attestation, with and without workload path discovery', async () => {
     const [, td] = rendererVariants()[0]!;
     for (const placement of [
       processAgentPlacement('/tmp/dirtk-validate'),
       processAgentPlacement('/tmp/dirtk-validate', {
         nodeAttestor: { type: 'x509pop', privateKeyPath: '/tmp/node/key.pem', certificatePath: '/tmp/node/cert.pem' },
+        workloadAttestor: { type: 'unix', discoverWorkloadPath: false },
       }),
     ]) {
       const result = await validateAgentConfig(serializeSpireConfig(renderAgentConfig(td, placement)));
