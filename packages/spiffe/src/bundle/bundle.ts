@@ -33,13 +33,19 @@ export class X509Bundle {
     this.authorities = Object.freeze([...authorities]);
   }
 
-  /** From concatenated DER certificates (the Workload API form); empty input means "trust nothing". */
+  /**
+   * From concatenated DER certificates (the Workload API form); empty input means "trust nothing".
+   * Rejected as a whole when any element is malformed: past a bad length the rest cannot be split.
+   */
   static fromDer(trustDomain: TrustDomain, concatenatedDer: Buffer): X509Bundle {
     const what = `X.509 bundle of "${trustDomain}"`;
     return new X509Bundle(trustDomain, wrap(what, () => parseCertificates(concatenatedDer, 'DER').map((c) => c.cert)));
   }
 
-  /** From PEM; only CERTIFICATE blocks are allowed, text outside blocks is ignored (RFC 7468). */
+  /**
+   * From PEM; only CERTIFICATE blocks are allowed, text outside blocks is ignored (RFC 7468). A bad
+   * block rejects the whole file: PEM bundles are operator input, and a typo must be seen, not skipped.
+   */
   static fromPem(trustDomain: TrustDomain, pem: string): X509Bundle {
     const what = `X.509 bundle of "${trustDomain}"`;
     return new X509Bundle(trustDomain, wrap(what, () => pemCertificates(pem).map((der, i) => parseCertificate(der, `PEM block ${i}`).cert)));
