@@ -123,13 +123,14 @@ function svidWithHint(source: X509Source, hint: string | undefined, timeoutMs: n
       }
     };
     if (attempt()) return;
-    const timer = setTimeout(() => {
+    const giveUp = () => {
       source.off('update', onUpdate);
       reject(new Error(`no X.509-SVID with hint ${JSON.stringify(hint)} within ${timeoutMs} ms; the workload has ${source.getX509Svids().map((svid) => `${svid.id} (hint ${JSON.stringify(svid.hint ?? '')})`).join(', ') || 'none'}`));
-    }, timeoutMs);
+    };
+    const timer = timeoutMs === Infinity ? undefined : setTimeout(giveUp, timeoutMs);
     const onUpdate = () => {
       if (!attempt()) return;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       source.off('update', onUpdate);
     };
     source.on('update', onUpdate);

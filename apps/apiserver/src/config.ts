@@ -32,7 +32,10 @@ export interface ApiServerConfig {
     readonly credentialsSecretFile?: string;
   };
   readonly logLevel: LogLevel;
-  /** How long to wait for the first SVID before giving up. */
+  /**
+   * How long to wait for the first SVID before giving up; `Infinity` (the default, set as 0) waits as
+   * long as it takes, with `/readyz` failing meanwhile: a slow first attestation is not a crash.
+   */
   readonly readyTimeoutMs: number;
 }
 
@@ -96,7 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
       credentialsSecretFile: read.optionalString('credentialsSecretFile'),
     },
     logLevel: read.oneOf('logLevel', LOG_LEVELS, 'info'),
-    readyTimeoutMs: read.positiveInteger('readyTimeoutMs', 60_000),
+    readyTimeoutMs: read.nonNegativeInteger('readyTimeoutMs', 0) || Infinity,
   };
   if (!config.x509 && config.jwtAudiences.length === 0) {
     problems.push('no authentication left: enable x509 or set jwtAudiences (DIRTK_APISERVER_JWT_AUDIENCES)');
@@ -149,11 +152,11 @@ class Reader {
     return items.map((item: string) => item.trim()).filter((item) => item !== '');
   }
 
-  positiveInteger(key: Key, fallback: number): number {
+  nonNegativeInteger(key: Key, fallback: number): number {
     const value = this.raw.get(key);
     if (value === undefined) return fallback;
     const number = Number(value);
-    if (!Number.isInteger(number) || number <= 0) return this.fail(key, `must be a positive whole number, not ${JSON.stringify(value)}`), fallback;
+    if (!Number.isInteger(number) || number < 0) return this.fail(key, `must be a whole number, 0 or more, not ${JSON.stringify(value)}`), fallback;
     return number;
   }
 

@@ -335,6 +335,15 @@ describe('X509Source', () => {
     expect(fake.x509Svid.calls).toBe(calls);
   });
 
+  it('create() with an Infinity timeout waits through refusals for as long as it takes', async () => {
+    fake.x509Svid.refuseNext(...Array.from({ length: 20 }, () => ({ code: Status.PERMISSION_DENIED, details: 'not yet' })));
+    fake.x509Svid.push(x509Response([svid(workload)]));
+    const source = await X509Source.create({ endpoint: fake.endpoint, backoff: BACKOFF, readyTimeoutMs: Infinity });
+    expect(source.getX509Svid().id.toString()).toBe('spiffe://a.test/workload');
+    expect(fake.x509Svid.calls).toBe(21);
+    source.close();
+  });
+
   it('create() rejects at once on an error that is not retried', async () => {
     fake.x509Svid.refuseNext({ code: Status.UNIMPLEMENTED, details: 'no X.509 here' });
     await expect(X509Source.create({ endpoint: fake.endpoint, backoff: BACKOFF, readyTimeoutMs: 60_000 })).rejects.toThrow(WorkloadApiError);

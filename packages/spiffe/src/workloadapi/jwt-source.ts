@@ -13,7 +13,7 @@ import { emptyBundleSet, type FetchedJwtSvid } from './responses';
 import type { Subscription } from './stream';
 
 export interface JwtSourceOptions extends WorkloadApiClientOptions {
-  /** How long `create` waits for the first JWT bundles. @default 30 s */
+  /** How long `create` waits for the first JWT bundles; `Infinity` waits as long as it takes. @default 30 s */
   readonly readyTimeoutMs?: number;
 }
 

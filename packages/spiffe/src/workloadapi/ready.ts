@@ -6,6 +6,7 @@ export interface ReadyOptions {
   readonly what: string;
   /** The endpoint address, for the timeout message. */
   readonly address: string;
+  /** How long to wait; `Infinity` waits as long as it takes. */
   readonly timeoutMs: number;
 }
 
@@ -24,7 +25,7 @@ export function subscribeUntilReady<T>(
     const settle = (error?: Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       if (error) {
         subscription.cancel();
         reject(error);
@@ -32,17 +33,15 @@ export function subscribeUntilReady<T>(
         resolve(subscription);
       }
     };
-    const timer = setTimeout(
-      () =>
-        settle(
-          new Error(
-            `no ${what} from the Workload API at ${address} within ${timeoutMs} ms` +
-              `${lastError ? ` (last error: ${lastError.message})` : ''}. ` +
-              `Check that the SPIRE agent serves that address and that a registration entry matches this process${uidHint()}.`,
-          ),
+    const timeout = () =>
+      settle(
+        new Error(
+          `no ${what} from the Workload API at ${address} within ${timeoutMs} ms` +
+            `${lastError ? ` (last error: ${lastError.message})` : ''}. ` +
+            `Check that the SPIRE agent serves that address and that a registration entry matches this process${uidHint()}.`,
         ),
-      timeoutMs,
-    );
+      );
+    const timer = timeoutMs === Infinity ? undefined : setTimeout(timeout, timeoutMs);
     const subscription = subscribe({
       onUpdate(state, withdrawn) {
         watcher.onUpdate(state, withdrawn);

@@ -14,7 +14,7 @@ import { emptyX509Context, type X509Context } from './responses';
 import type { Subscription } from './stream';
 
 export interface X509SourceOptions extends WorkloadApiClientOptions {
-  /** How long `create` waits for the first valid SVID. @default 30 s */
+  /** How long `create` waits for the first valid SVID; `Infinity` waits as long as it takes. @default 30 s */
   readonly readyTimeoutMs?: number;
 }
 
