@@ -30,8 +30,9 @@ export interface SpireAgentProps {
  *
  * Agents attest their node with `k8s_psat`, presenting a projected service-account token whose audience
  * is the one the server's attestor expects, and bootstrap trust from the `spire-bundle` ConfigMap the
- * server publishes. The `k8s` workload attestor asks the local kubelet about the caller's pod, which needs
- * the host network, the host PID namespace and the node name (`MY_NODE_NAME`). The Workload API socket is
+ * server publishes. The `k8s` workload attestor asks the kubelet on 127.0.0.1 about the caller's pod (no
+ * node name, so no dependence on node-name DNS), which needs the host network and the host PID
+ * namespace. The Workload API socket is
  * created in a host directory, so workloads (or the SPIFFE CSI driver) can reach it.
  *
  * The agent runs as root because it owns that root-owned host directory and inspects other processes;
@@ -75,7 +76,6 @@ export class SpireAgent extends Construct {
       image: props.image ?? IMAGES.spireAgent,
       imagePullPolicy: IMAGE_PULL_POLICY,
       args: ['-config', `${AGENT.configDir}/${AGENT.configFile}`],
-      env: [{ name: 'MY_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
       ports: [
         { name: 'healthz', containerPort: AGENT.healthPort, protocol: 'TCP' },
         { name: 'metrics', containerPort: AGENT.metricsPort, protocol: 'TCP' },

@@ -46,7 +46,6 @@ function renderAgentPlugins(td: TrustDomain, placement: AgentPlacement): PluginB
       skip_kubelet_verification: true,
       use_new_container_locator: true,
       disable_container_selectors: false,
-      node_name_env: 'MY_NODE_NAME',
     });
   } else if (placement.workloadAttestor.discoverWorkloadPath) {
     addPlugin(plugins, 'WorkloadAttestor', 'unix', { discover_workload_path: true, workload_size_limit: -1 });

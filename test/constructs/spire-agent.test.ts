@@ -67,10 +67,14 @@ describe('SpireAgent', () => {
     expect(agentConf.agent.trust_bundle_format).toBe('spiffe');
   });
 
-  it('gives the workload attestor the node name it is configured to read', () => {
-    const { agent, agentConf } = build();
+  it('lets the workload attestor reach the kubelet on 127.0.0.1 of the host network, never by node name', () => {
+    const { daemonSet, agent, agentConf } = build();
     const attestor = plugin(agentConf, 'WorkloadAttestor', 'k8s');
-    expect(agent.env).toContainEqual({ name: attestor.node_name_env, valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    expect(attestor).not.toHaveProperty('node_name_env');
+    expect(attestor).not.toHaveProperty('node_name');
+    // The attestor falls back to the MY_NODE_NAME variable when it is set; it must not be.
+    expect((agent.env ?? []).map((e: Manifest) => e.name)).not.toContain('MY_NODE_NAME');
+    expect(daemonSet.spec.template.spec.hostNetwork).toBe(true);
   });
 
   it('probes /live and /ready on the health port agent.conf listens on', () => {
