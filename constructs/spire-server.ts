@@ -99,9 +99,10 @@ export class SpireServer extends Construct {
       'BundlePublisher',
       `${SERVER.name}-bundle`,
       [
-        { apiGroups: [''], resources: ['configmaps'], resourceNames: [BUNDLE.configMap], verbs: ['get', 'patch'] },
-        // RBAC cannot restrict `create` by name: the name is not known when the request is authorized.
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+        // SPIRE's k8s_configmap publisher uses server-side apply; an apply that creates the ConfigMap is
+        // authorized as `create` with the name (k8s.io/apiserver handlers/patch.go), so even `create` is
+        // scoped to this one ConfigMap.
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [BUNDLE.configMap], verbs: ['create', 'get', 'patch'] },
       ],
       serviceAccount,
     );

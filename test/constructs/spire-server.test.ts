@@ -108,14 +108,13 @@ describe('SpireServer', () => {
     ]);
   });
 
-  it('lets the bundle publisher create, read and patch the bundle ConfigMap named in server.conf', () => {
+  it('lets the bundle publisher create, read and patch the bundle ConfigMap named in server.conf, and no other', () => {
     const { objects, serverConf } = build();
     const publisher = plugin(serverConf, 'BundlePublisher', 'k8s_configmap').clusters[DIR.clusterName];
     const role = find(objects, 'Role', `${SERVER.name}-bundle`);
     expect(role.metadata.namespace).toBe(publisher.namespace);
     expect(role.rules).toEqual([
-      { apiGroups: [''], resources: ['configmaps'], resourceNames: [publisher.configmap_name], verbs: ['get', 'patch'] },
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [publisher.configmap_name], verbs: ['create', 'get', 'patch'] },
     ]);
     expect(publisher.configmap_name).toBe(BUNDLE.configMap);
     expect(find(objects, 'RoleBinding', `${SERVER.name}-bundle`).subjects).toEqual([
