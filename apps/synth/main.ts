@@ -3,6 +3,11 @@
  * of the topology (`loadTopologySpec`: the file named by `DIRTK_TOPOLOGY`, else the example federation),
  * where outdir is `CDK8S_OUTDIR` (set by `cdk8s synth`) or `dist`.
  *
+ * The output federates on its own: unless the topology is bootstrapped already, the zero-touch bootstrap
+ * is applied with the upstream CAs in `DIRTK_UPSTREAM_CA_DIR` (default `.dirtk/upstream-ca`, made when
+ * missing). The manifests carry only public roots; each CA key stays in that folder, and the command that
+ * creates a domain's `spire-upstream-ca` Secret from it is printed.
+ *
  * Each trust domain runs in its own cluster, so each file is self-contained: the SPIRE CRDs first, then
  * the domain's objects — exactly `trustDomainManifests`, which the domain's Pulumi stack deploys. (The file
  * names are ours: `App.synth` would prefix dependent charts with an index.) With kubectl, apply a file
@@ -14,6 +19,10 @@ import { Yaml } from 'cdk8s';
 import { trustDomainManifests } from '../../constructs/manifests';
 import { ensureSpire, SpireSetupError } from '../../spire/install';
 import { loadTopologySpec, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
+import { withFederationBootstrap } from '../../topology/federation-bootstrap/bootstrap';
+
+/** Where synth keeps the upstream CAs it bootstraps with. */
+export const UPSTREAM_CA_DIR_ENV = 'DIRTK_UPSTREAM_CA_DIR';
 
 /**
  * Validates `spec` and writes one manifest file per trust domain into `outdir`; returns the files written.
@@ -33,7 +42,17 @@ export function synthesize(spec: TopologySpec, outdir: string): string[] {
 async function main(): Promise<void> {
   try {
     await ensureSpire({ binaries: false, log: (line) => console.error(`[setup] ${line}`) });
-    for (const file of synthesize(loadTopologySpec(), process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
+    const caFolder = path.resolve(process.env[UPSTREAM_CA_DIR_ENV] ?? path.join('.dirtk', 'upstream-ca'));
+    const { spec, caDirs } = await withFederationBootstrap(loadTopologySpec(), caFolder);
+    for (const file of synthesize(spec, process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
+    for (const td of resolveTopology(spec).trustDomains) {
+      const dir = caDirs[td.name];
+      const secret = td.server.upstreamAuthority?.secretName;
+      if (dir && secret) {
+        console.error(`[synth] ${td.name}: before applying, create its upstream CA Secret (the key never enters the manifests):`);
+        console.error(`[synth]   kubectl -n ${td.namespaces.spire} create secret generic ${secret} --from-file=${dir}`);
+      }
+    }
   } catch (error) {
     if (!(error instanceof TopologyError || error instanceof SpireSetupError)) throw error;
     console.error(error.message);

@@ -6,8 +6,7 @@
 import { isIPv4 } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { resolveTopology, type TopologySpec } from '../../topology';
-import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
-import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-folder';
+import { withFederationBootstrap } from '../../topology/federation-bootstrap/bootstrap';
 
 /**
  * The Secret each SPIRE server's `disk` UpstreamAuthority reads. The scripts create it from the CA folder
@@ -68,11 +67,7 @@ export function withNodeAddresses(base: TopologySpec, nodeAddresses: Readonly<Re
  * scripts depend on it.
  */
 export async function bootstrapKindFederation(spec: TopologySpec, caFolder: string): Promise<TopologySpec> {
-  const stored = await loadOrCreateUpstreamCas(
-    caFolder,
-    spec.trustDomains.map((td) => td.name),
-  );
-  return bootstrapFederation(spec, Object.fromEntries(Object.entries(stored).map(([td, { ca }]) => [td, ca])));
+  return (await withFederationBootstrap(spec, caFolder)).spec;
 }
 
 /** Builds the Kind topology and writes it, validated, to `file`; returns it. */

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { synthesize } from '../../apps/synth/main';
+import { synthesize, UPSTREAM_CA_DIR_ENV } from '../../apps/synth/main';
 import { trustDomainManifests } from '../../constructs';
 import { ensureSpire, PROJECT_ROOT } from '../../spire/install';
 import { EXAMPLE, EXAMPLE_SPEC } from './fixtures';
 import { TopologyError } from '../../topology';
+import { isBootstrapped, withFederationBootstrap } from '../../topology/federation-bootstrap/bootstrap';
 
 function readManifests(file: string): unknown[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as unknown);
@@ -37,13 +38,25 @@ describe('apps/synth', () => {
     expect(existsSync(outdir)).toBe(false);
   });
 
-  it('`cdk8s synth` writes the same files into its output directory', async () => {
-    const expected = path.join(tempDir(), 'dist');
-    synthesize(EXAMPLE_SPEC, expected);
+  it('`cdk8s synth` writes the bootstrapped example into its output directory, keeping the CA keys out of it', async () => {
+    const caFolder = path.join(tempDir(), 'ca');
     const outdir = path.join(tempDir(), 'dist');
-    await execa(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir], {
+    const run = await execa(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir], {
       cwd: PROJECT_ROOT,
+      env: { [UPSTREAM_CA_DIR_ENV]: caFolder },
     });
+    // The CAs synth made are in the folder now; bootstrapping again reuses them, so the output matches.
+    const { spec } = await withFederationBootstrap(EXAMPLE_SPEC, caFolder);
+    expect(isBootstrapped(spec)).toBe(true);
+    expect((await withFederationBootstrap(spec, caFolder)).spec).toBe(spec);
+    const expected = path.join(tempDir(), 'dist');
+    synthesize(spec, expected);
+    expect(run.stderr).toContain(`kubectl -n spire-system create secret generic spire-upstream-ca --from-file=${path.join(caFolder, 'dir.example')}`);
+    for (const file of readdirSync(outdir)) {
+      const text = readFileSync(path.join(outdir, file), 'utf8');
+      expect(text).not.toContain('PRIVATE KEY');
+      expect(text).toContain('trustDomainBundle');
+    }
     expect(readdirSync(outdir).sort()).toEqual(readdirSync(expected).sort());
     for (const file of readdirSync(expected)) {
       expect(readFileSync(path.join(outdir, file), 'utf8')).toBe(readFileSync(path.join(expected, file), 'utf8'));

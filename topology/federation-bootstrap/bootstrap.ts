@@ -1,6 +1,7 @@
 import { parseGoDuration } from '../duration';
 import { resolveTopology } from '../resolve';
 import type { TopologySpec } from '../spec';
+import { loadOrCreateUpstreamCas } from './ca-folder';
 import { seedBundle } from './seed-bundle';
 import { checkUpstreamRoot, type UpstreamRoot } from './upstream-ca';
 
@@ -64,5 +65,37 @@ export function bootstrapFederation(spec: TopologySpec, roots: Readonly<Record<s
         }),
       }),
     })),
+  };
+}
+
+/**
+ * Whether `spec` already has the bootstrap applied: every server reads a `disk` upstream CA and every
+ * edge to a peer in the topology carries a seeded bundle. Such a spec (the Kind scripts write one) is
+ * deployed as it is.
+ */
+export function isBootstrapped(spec: TopologySpec): boolean {
+  const names = new Set(spec.trustDomains.map((td) => td.name));
+  return spec.trustDomains.every(
+    (td) =>
+      td.server?.upstreamAuthority?.type === 'disk' &&
+      (td.federatesWith ?? []).every((edge) => !names.has(edge.trustDomain) || edge.trustDomainBundle !== undefined),
+  );
+}
+
+/**
+ * `spec` ready to deploy: as it is when it is bootstrapped already, else with the zero-touch bootstrap
+ * applied from the upstream CAs in `caFolder` (made there when missing). The CA keys stay in that folder;
+ * each server reads its own from the Secret its `disk` UpstreamAuthority names.
+ */
+export async function withFederationBootstrap(spec: TopologySpec, caFolder: string): Promise<{ spec: TopologySpec; caDirs: Record<string, string> }> {
+  if (isBootstrapped(spec)) return { spec, caDirs: {} };
+  resolveTopology(spec);
+  const stored = await loadOrCreateUpstreamCas(
+    caFolder,
+    spec.trustDomains.map((td) => td.name),
+  );
+  return {
+    spec: bootstrapFederation(spec, Object.fromEntries(Object.entries(stored).map(([td, { ca }]) => [td, ca]))),
+    caDirs: Object.fromEntries(Object.entries(stored).map(([td, { dir }]) => [td, dir])),
   };
 }
