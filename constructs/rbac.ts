@@ -28,9 +28,16 @@ export function grantClusterRole(scope: Construct, id: string, name: string, rul
   return { role, binding };
 }
 
-/** A Role named `name` in the subject's namespace with `rules`, bound to `subject`. */
-export function grantRole(scope: Construct, id: string, name: string, rules: k8s.PolicyRule[], subject: ServiceAccountRef): RoleGrant {
-  const metadata = { name, namespace: subject.namespace };
+/** A Role named `name` with `rules` in `namespace` (default: the subject's), bound to `subject`. */
+export function grantRole(
+  scope: Construct,
+  id: string,
+  name: string,
+  rules: k8s.PolicyRule[],
+  subject: ServiceAccountRef,
+  namespace: string = subject.namespace,
+): RoleGrant {
+  const metadata = { name, namespace };
   const role = new k8s.KubeRole(scope, `${id}Role`, { metadata, rules });
   const binding = new k8s.KubeRoleBinding(scope, `${id}RoleBinding`, {
     metadata,

@@ -48,7 +48,7 @@ export class SpiffeCsiDriver extends Construct {
   public constructor(scope: Construct, id: string, props: SpiffeCsiDriverProps) {
     super(scope, id);
     const td = props.trustDomain;
-    const namespace = td.namespaces.spire;
+    const namespace = td.namespaces.agent;
     const labels = appLabels(CSI.name);
 
     this.csiDriver = new k8s.KubeCsiDriver(this, 'CSIDriver', {

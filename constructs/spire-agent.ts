@@ -50,7 +50,7 @@ export class SpireAgent extends Construct {
   public constructor(scope: Construct, id: string, props: SpireAgentProps) {
     super(scope, id);
     const td = props.trustDomain;
-    const namespace = td.namespaces.spire;
+    const namespace = td.namespaces.agent;
     const labels = appLabels(AGENT.name);
     const serviceAccount = { name: AGENT.serviceAccount, namespace };
 

@@ -105,6 +105,8 @@ export class SpireServer extends Construct {
         { apiGroups: [''], resources: ['configmaps'], resourceNames: [BUNDLE.configMap], verbs: ['create', 'get', 'patch'] },
       ],
       serviceAccount,
+      // The agents mount the bundle, so it is published in their namespace.
+      td.namespaces.agent,
     );
 
     const endpoint = td.bundleEndpoint;

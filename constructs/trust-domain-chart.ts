@@ -10,6 +10,10 @@ import { SpireAgent } from './spire-agent';
 import { SpireControllerManager } from './spire-controller-manager';
 import { SpireServer } from './spire-server';
 
+/** Pod Security Standards levels, from most to least restrictive. */
+const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'] as const;
+type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
 export interface TrustDomainChartProps {
   /** The resolved topology (see `resolveTopology`). */
   readonly topology: Topology;
@@ -39,8 +43,9 @@ export interface TrustDomainChartProps {
  * `DIRECTORY_API_SERVER` and `DIRECTORY_CLIENT`. The chart sets no namespace, so cluster-scoped objects
  * carry none.
  *
- * With the CSI driver, the directory namespace (when it is not the SPIRE namespace) enforces Pod Security
- * `restricted`; with hostPath sockets it cannot, because `restricted` and `baseline` forbid hostPath volumes.
+ * Every namespace enforces the strictest Pod Security level its pods allow: the server's `restricted`, the
+ * agents' `privileged`, the directory's `restricted` with the CSI driver (the default) and `privileged`
+ * with hostPath sockets, because `restricted` and `baseline` forbid hostPath volumes.
  */
 export class TrustDomainChart extends Chart {
   public readonly trustDomain: TrustDomain;
@@ -66,18 +71,22 @@ export class TrustDomainChart extends Chart {
     this.trustDomain = td;
     if (props.crds) this.addDependency(props.crds);
 
-    const podSecurity = (name: string): string | undefined => {
-      // The agent needs hostPID, hostNetwork and a hostPath; a cluster enforcing `baseline` by default would reject it.
-      if (name === td.namespaces.spire) return 'privileged';
-      // Directory workloads reach the Workload API through the CSI driver's inline volume, which `restricted` allows.
-      return td.agent.socket === 'csi' ? 'restricted' : undefined;
+    const levels = new Map<string, PodSecurityLevel>();
+    const require = (namespace: string, level: PodSecurityLevel) => {
+      const current = levels.get(namespace);
+      levels.set(namespace, current && POD_SECURITY_LEVELS.indexOf(current) > POD_SECURITY_LEVELS.indexOf(level) ? current : level);
     };
-    this.namespaces = [...new Set([td.namespaces.spire, td.namespaces.directory])].map((name) => {
-      const level = podSecurity(name);
-      return new k8s.KubeNamespace(this, `Namespace-${name}`, {
-        metadata: { name, ...(level && { labels: { 'pod-security.kubernetes.io/enforce': level } }) },
-      });
-    });
+    // The server and controller manager hold the CA keys and need nothing from the host.
+    require(td.namespaces.spire, 'restricted');
+    // Agents (and the CSI driver) need the host network, PID namespace and paths.
+    require(td.namespaces.agent, 'privileged');
+    // Directory workloads reach the Workload API through the CSI driver's inline volume, which `restricted`
+    // allows; a hostPath socket is allowed by `privileged` only (even `baseline` forbids hostPath volumes).
+    require(td.namespaces.directory, td.agent.socket === 'csi' ? 'restricted' : 'privileged');
+    this.namespaces = [...levels].map(
+      ([name, level]) =>
+        new k8s.KubeNamespace(this, `Namespace-${name}`, { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': level } } }),
+    );
 
     this.controllerManager = new SpireControllerManager(this, 'ControllerManager', { trustDomain: td });
     this.server = new SpireServer(this, 'Server', { trustDomain: td, controllerManager: this.controllerManager });

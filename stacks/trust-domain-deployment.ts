@@ -89,7 +89,7 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
     }
 
     this.bundleEndpointUrl = pulumi.output(trustDomain.bundleEndpoint?.url);
-    this.trustBundle = skipAwait ? pulumi.output(undefined) : this.readTrustBundle(name, trustDomain.namespaces.spire, group, provider);
+    this.trustBundle = skipAwait ? pulumi.output(undefined) : this.readTrustBundle(name, trustDomain.namespaces.agent, group, provider);
     this.registerOutputs({ bundleEndpointUrl: this.bundleEndpointUrl, trustBundle: this.trustBundle });
   }
 

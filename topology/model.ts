@@ -12,7 +12,8 @@ export interface TrustDomain {
   /** `spiffe://<name>`. */
   readonly id: string;
   readonly clusterName: string;
-  readonly namespaces: { readonly spire: string; readonly directory: string };
+  /** `spire`: server and controller manager; `agent`: agents and CSI driver; `directory`: Directory workloads. */
+  readonly namespaces: { readonly spire: string; readonly agent: string; readonly directory: string };
   readonly server: SpireServer;
   readonly agent: SpireAgent;
   readonly controllerManager: ControllerManager;

@@ -70,10 +70,19 @@ function resolveTrustDomain(
   checkDnsLabel(td.clusterName, `${path}.clusterName`, 'cluster name', report);
   const namespaces = {
     spire: td.namespaces?.spire ?? 'spire-system',
+    agent: td.namespaces?.agent ?? 'spire-agent',
     directory: td.namespaces?.directory ?? 'dir',
   };
   checkDnsLabel(namespaces.spire, `${path}.namespaces.spire`, 'namespace', report);
+  checkDnsLabel(namespaces.agent, `${path}.namespaces.agent`, 'namespace', report);
   checkDnsLabel(namespaces.directory, `${path}.namespaces.directory`, 'namespace', report);
+  if (namespaces.agent === namespaces.spire || namespaces.agent === namespaces.directory) {
+    report(
+      `${path}.namespaces.agent`,
+      `"${namespaces.agent}" is also the ${namespaces.agent === namespaces.spire ? 'server' : 'directory'} namespace; the agents' namespace is ` +
+        'Pod Security privileged (host network, PID and paths), so it must hold nothing else',
+    );
+  }
 
   const server = {
     replicas: td.server?.replicas ?? 1,
@@ -108,7 +117,7 @@ function resolveTrustDomain(
   server.attestedClusters.forEach((name, i) => checkDnsLabel(name, `${path}.server.attestedClusters[${i}]`, 'cluster name', report));
 
   const agent = {
-    socket: td.agent?.socket ?? 'hostPath',
+    socket: td.agent?.socket ?? 'csi',
     socketHostDir: td.agent?.socketHostDir ?? '/run/spire/agent-sockets',
     clusterName: td.agent?.clusterName ?? td.clusterName,
     logLevel: td.agent?.logLevel ?? 'INFO',

@@ -57,10 +57,17 @@ export interface TrustDomainSpec {
 
 export interface NamespacesSpec {
   /**
-   * Namespace of the SPIRE server, agent and controller manager.
+   * Namespace of the SPIRE server and its controller manager, which hold the CA keys; Pod Security
+   * `restricted`.
    * @default 'spire-system'
    */
   readonly spire?: string;
+  /**
+   * Namespace of the SPIRE agents (and the SPIFFE CSI driver), which need the host; Pod Security
+   * `privileged`, so it must not be the server's.
+   * @default 'spire-agent'
+   */
+  readonly agent?: string;
   /**
    * Namespace of the Directory apiserver and dirctl workloads.
    * @default 'dir'
@@ -145,8 +152,10 @@ export interface UpstreamAuthoritySpec {
 
 export interface SpireAgentSpec {
   /**
-   * How workloads reach the agent's Workload API socket.
-   * @default 'hostPath'
+   * How workloads reach the agent's Workload API socket: an inline volume of the SPIFFE CSI driver
+   * (allowed by Pod Security `restricted`), or the host directory itself (which makes the workloads'
+   * namespace `privileged`).
+   * @default 'csi'
    */
   readonly socket?: 'hostPath' | 'csi';
   /**

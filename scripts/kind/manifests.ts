@@ -29,11 +29,11 @@ export function splitSynthFile(synthFile: string, crdsFile: string, namespacesFi
 
 /** The workloads `TrustDomainChart` renders for `td`, by their well-known names. */
 export function domainWorkloads(td: TrustDomain): Workload[] {
-  const spire = td.namespaces.spire;
+  const { spire, agent } = td.namespaces;
   return [
     { kind: 'statefulset', name: SERVER.name, namespace: spire },
-    { kind: 'daemonset', name: AGENT.name, namespace: spire },
-    ...(td.agent.socket === 'csi' ? [{ kind: 'daemonset' as const, name: CSI.name, namespace: spire }] : []),
+    { kind: 'daemonset', name: AGENT.name, namespace: agent },
+    ...(td.agent.socket === 'csi' ? [{ kind: 'daemonset' as const, name: CSI.name, namespace: agent }] : []),
     ...(td.apiserver ? [{ kind: 'deployment' as const, name: DIRECTORY_API_SERVER.name, namespace: td.namespaces.directory }] : []),
   ];
 }

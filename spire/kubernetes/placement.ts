@@ -16,10 +16,11 @@ export function kubernetesServerPlacement(td: TrustDomain): ServerPlacement {
     bundleEndpointAddress: '0.0.0.0',
     nodeAttestor: {
       type: 'k8s_psat',
-      agentServiceAccount: `${td.namespaces.spire}:${AGENT.serviceAccount}`,
+      agentServiceAccount: `${td.namespaces.agent}:${AGENT.serviceAccount}`,
       audience: AGENT.tokenAudience,
     },
-    bundleConfigMap: { namespace: td.namespaces.spire, name: BUNDLE.configMap, key: BUNDLE.key },
+    // Published where the agents mount it from.
+    bundleConfigMap: { namespace: td.namespaces.agent, name: BUNDLE.configMap, key: BUNDLE.key },
     ...(td.server.upstreamAuthority && {
       upstreamAuthority: {
         certFile: `${SERVER.upstreamCaDir}/tls.crt`,

@@ -55,7 +55,7 @@ const ON_NODE_PORT = resolveTopology({
 beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('DirectoryApiServer', () => {
-  it('matches the snapshot for dir.example (hostPath socket)', () => {
+  it('matches the snapshot for dir.example (CSI socket)', () => {
     expect(build().objects).toMatchSnapshot();
   });
 
@@ -121,8 +121,8 @@ describe('DirectoryApiServer', () => {
   });
 
   it('mounts the agent host directory read-only as the only hostPath with hostPath sockets', () => {
-    const { deployment, mounts, env } = build(DIR);
-    expect(hostPaths(deployment)).toEqual({ 'spiffe-workload-api': DIR.agent.socketHostDir });
+    const { deployment, mounts, env } = build(VARIANT_TD);
+    expect(hostPaths(deployment)).toEqual({ 'spiffe-workload-api': VARIANT_TD.agent.socketHostDir });
     expect(volume(deployment, 'spiffe-workload-api').hostPath.type).toBe('Directory');
     expect(mounts['spiffe-workload-api']).toEqual({ name: 'spiffe-workload-api', mountPath: WORKLOAD_SOCKET_DIR, readOnly: true });
     expect(env.SPIFFE_ENDPOINT_SOCKET).toBe(`unix://${WORKLOAD_SOCKET_DIR}/${AGENT.socketName}`);
@@ -132,7 +132,7 @@ describe('DirectoryApiServer', () => {
   });
 
   it('mounts the socket read-only from csi.spiffe.io, with no hostPath at all, with CSI sockets', () => {
-    const { deployment, mounts } = build(VARIANT_TD);
+    const { deployment, mounts } = build(DIR);
     expect(hostPaths(deployment)).toEqual({});
     expect(volume(deployment, 'spiffe-workload-api').csi).toEqual({ driver: CSI.driverName, readOnly: true });
     expect(mounts['spiffe-workload-api']).toMatchObject({ mountPath: WORKLOAD_SOCKET_DIR, readOnly: true });

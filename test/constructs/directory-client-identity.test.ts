@@ -84,11 +84,11 @@ describe('DirectoryClientIdentity', () => {
   });
 
   it('hands client pods the Workload API socket, read-only, from the host directory or the CSI driver', () => {
-    const hostPath = build(DIRCTL).construct.workloadApi;
-    expect(hostPath.volume).toEqual({ name: 'spiffe-workload-api', hostPath: { path: DIRCTL.agent.socketHostDir, type: 'Directory' } });
+    const hostPath = build(VARIANT_TD).construct.workloadApi;
+    expect(hostPath.volume).toEqual({ name: 'spiffe-workload-api', hostPath: { path: VARIANT_TD.agent.socketHostDir, type: 'Directory' } });
     expect(hostPath.volumeMount).toEqual({ name: 'spiffe-workload-api', mountPath: WORKLOAD_SOCKET_DIR, readOnly: true });
     expect(hostPath.env).toEqual({ name: 'SPIFFE_ENDPOINT_SOCKET', value: `unix://${WORKLOAD_SOCKET_DIR}/${AGENT.socketName}` });
-    const csi = build(VARIANT_TD).construct.workloadApi;
+    const csi = build(DIRCTL).construct.workloadApi;
     expect(csi.volume).toEqual({ name: 'spiffe-workload-api', csi: { driver: CSI.driverName, readOnly: true } });
   });
 });

@@ -24,7 +24,7 @@ export const VARIANT_SPEC: TopologySpec = {
         datastore: { type: 'postgres', connectionStringSecret: 'spire-db' },
         upstreamAuthority: { type: 'disk' },
       },
-      agent: { socket: 'csi', socketHostDir: '/run/variant/sockets' },
+      agent: { socket: 'hostPath', socketHostDir: '/run/variant/sockets' },
       controllerManager: { className: 'variant-spire' },
       bundleEndpoint: { profile: 'https_web', servingCertSecret: 'bundle-tls', serviceType: 'LoadBalancer' },
       federatesWith: [

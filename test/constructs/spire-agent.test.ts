@@ -88,10 +88,10 @@ describe('SpireAgent', () => {
 
   it('may only get pods, nodes and the kubelet API', () => {
     const { objects } = build();
-    const name = `${DIR.namespaces.spire}-${AGENT.name}`;
+    const name = `${DIR.namespaces.agent}-${AGENT.name}`;
     expect(find(objects, 'ClusterRole', name).rules).toEqual([{ apiGroups: [''], resources: ['pods', 'nodes', 'nodes/proxy'], verbs: ['get'] }]);
     expect(find(objects, 'ClusterRoleBinding', name).subjects).toEqual([
-      { kind: 'ServiceAccount', name: AGENT.serviceAccount, namespace: DIR.namespaces.spire },
+      { kind: 'ServiceAccount', name: AGENT.serviceAccount, namespace: DIR.namespaces.agent },
     ]);
   });
 });

@@ -166,11 +166,13 @@ describe('SpireServer', () => {
     expect(Object.keys(containers(statefulSet))).toEqual([SERVER.name]);
   });
 
-  it('puts namespaced objects in the SPIRE namespace and cluster-scoped ones in none', () => {
+  it('puts namespaced objects in the SPIRE namespace, its bundle grant in the agents’ and cluster-scoped ones in none', () => {
     const { objects } = build(VARIANT_TD);
     for (const object of objects) {
       if (object.kind.startsWith('Cluster') || object.kind === 'ValidatingWebhookConfiguration') {
         expect(object.metadata).not.toHaveProperty('namespace');
+      } else if (object.metadata.name === `${SERVER.name}-bundle`) {
+        expect(object.metadata.namespace).toBe(VARIANT_TD.namespaces.agent);
       } else {
         expect(object.metadata.namespace).toBe(VARIANT_TD.namespaces.spire);
       }

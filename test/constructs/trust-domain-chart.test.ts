@@ -40,18 +40,18 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
     expect(objects.map((o) => [o.kind, o.metadata.namespace ?? '', o.metadata.name].join(' '))).toMatchSnapshot();
     const namespaces = ofKind(objects, 'Namespace');
     expect(objects.slice(0, namespaces.length)).toEqual(namespaces);
-    expect(namespaces.map((n) => n.metadata.name)).toEqual([...new Set([td.namespaces.spire, td.namespaces.directory])]);
+    expect(namespaces.map((n) => n.metadata.name)).toEqual([...new Set([td.namespaces.spire, td.namespaces.agent, td.namespaces.directory])]);
   });
 
-  it('lets only the SPIRE namespace run privileged pods (the agent needs host namespaces)', () => {
-    expect(find(objects, 'Namespace', td.namespaces.spire).metadata.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'privileged' });
-    const directory = find(objects, 'Namespace', td.namespaces.directory).metadata;
-    // Pod Security `restricted` forbids hostPath volumes, so it can be enforced only where the CSI driver serves the socket.
-    if (td.agent.socket === 'csi') expect(directory.labels).toEqual({ 'pod-security.kubernetes.io/enforce': 'restricted' });
-    else expect(directory).not.toHaveProperty('labels');
+  it('lets only the agents run privileged pods; the server, with the CA keys, and the directory are restricted', () => {
+    const level = (namespace: string) => find(objects, 'Namespace', namespace).metadata.labels['pod-security.kubernetes.io/enforce'];
+    expect(level(td.namespaces.spire)).toBe('restricted');
+    expect(level(td.namespaces.agent)).toBe('privileged');
+    // Pod Security `restricted` (and `baseline`) forbid hostPath volumes: only the CSI driver's inline volume keeps the directory restricted.
+    expect(level(td.namespaces.directory)).toBe(td.agent.socket === 'csi' ? 'restricted' : 'privileged');
   });
 
-  it('sets no namespace on cluster-scoped objects, the directory namespace on the Directory objects and the SPIRE namespace on all others', () => {
+  it('sets no namespace on cluster-scoped objects, the directory namespace on the Directory objects, the agent namespace on the agents and the SPIRE namespace on all others', () => {
     const directoryObjects = [
       `ServiceAccount ${DIRECTORY_CLIENT.serviceAccount}`,
       ...(td.apiserver
@@ -63,14 +63,26 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
           ]
         : []),
     ];
+    const agentObjects = [
+      `ServiceAccount ${AGENT.serviceAccount}`,
+      `ConfigMap ${AGENT.configMap}`,
+      `DaemonSet ${AGENT.name}`,
+      // The server publishes the bundle where the agents mount it.
+      `Role ${SERVER.name}-bundle`,
+      `RoleBinding ${SERVER.name}-bundle`,
+      ...(td.agent.socket === 'csi' ? [`ServiceAccount ${CSI.name}`, `DaemonSet ${CSI.name}`] : []),
+    ];
     const inDirectory: string[] = [];
+    const inAgent: string[] = [];
     for (const object of objects) {
       const key = `${object.kind} ${object.metadata.name}`;
       if (CLUSTER_SCOPED.has(object.kind)) expect(object.metadata).not.toHaveProperty('namespace');
       else if (object.metadata.namespace === td.namespaces.directory && td.namespaces.directory !== td.namespaces.spire) inDirectory.push(key);
+      else if (object.metadata.namespace === td.namespaces.agent) inAgent.push(key);
       else expect([key, object.metadata.namespace]).toEqual([key, td.namespaces.spire]);
     }
     expect(inDirectory.sort()).toEqual(directoryObjects.sort());
+    expect(inAgent.sort()).toEqual(agentObjects.sort());
   });
 
   it('registers the Directory identities with the controller manager class, federating with every peer', () => {

@@ -105,10 +105,12 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     const rollouts = plan.steps.map(line).filter((text) => text.includes(' rollout status '));
     expect(rollouts.map((text) => text.replace(/^.*--context (\S+) --namespace (\S+) rollout status (\S+) --timeout=5m$/, '$1 $2 $3'))).toEqual([
       'kind-dir-example spire-system statefulset/spire-server',
-      'kind-dir-example spire-system daemonset/spire-agent',
+      'kind-dir-example spire-agent daemonset/spire-agent',
+      'kind-dir-example spire-agent daemonset/spiffe-csi-driver',
       'kind-dir-example dir deployment/dir-apiserver',
       'kind-dirctl-example spire-system statefulset/spire-server',
-      'kind-dirctl-example spire-system daemonset/spire-agent',
+      'kind-dirctl-example spire-agent daemonset/spire-agent',
+      'kind-dirctl-example spire-agent daemonset/spiffe-csi-driver',
     ]);
   });
 

@@ -127,6 +127,7 @@ describe('the Kind topology, as kind:up writes it', () => {
       ]);
       expect(kinds(state.namespacesFile(td))).toEqual([
         ['Namespace', 'spire-system'],
+        ['Namespace', 'spire-agent'],
         ['Namespace', 'dir'],
       ]);
     }

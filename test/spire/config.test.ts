@@ -22,7 +22,7 @@ describe('server.conf', () => {
         k8s_psat: {
           plugin_data: {
             clusters: {
-              'dir-example': { service_account_allow_list: ['spire-system:spire-agent'], audience: ['spire-server'] },
+              'dir-example': { service_account_allow_list: ['spire-agent:spire-agent'], audience: ['spire-server'] },
             },
           },
         },
@@ -34,7 +34,7 @@ describe('server.conf', () => {
     const config = renderServerConfig(dir, kubernetesServerPlacement(dir)) as Json;
     expect(config.plugins.BundlePublisher[0].k8s_configmap.plugin_data.clusters['dir-example']).toEqual({
       format: 'spiffe',
-      namespace: 'spire-system',
+      namespace: 'spire-agent',
       configmap_name: 'spire-bundle',
       configmap_key: 'bundle.spiffe',
     });

@@ -120,7 +120,7 @@ describe('the trust domain stack', () => {
       trustBundle: DIR_BUNDLE,
       kubeContext: 'kind-dir-example',
     });
-    expect(run.one(CONFIG_MAP).id).toBe('spire-system/spire-bundle');
+    expect(run.one(CONFIG_MAP).id).toBe('spire-agent/spire-bundle');
   });
 
   it('exports no trust bundle while the server has published none', async () => {

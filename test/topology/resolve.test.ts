@@ -242,6 +242,16 @@ describe('resolveTopology rejects', () => {
       /namespaces\.spire: namespace "spire\.system" must be a DNS label/,
     ],
     [
+      'the agents sharing the server’s namespace',
+      { trustDomains: [domain({ namespaces: { spire: 'spire', agent: 'spire' } })] },
+      /namespaces\.agent: "spire" is also the server namespace; the agents' namespace is Pod Security privileged/,
+    ],
+    [
+      'the agents sharing the directory namespace',
+      { trustDomains: [domain({ namespaces: { agent: 'dir' } })] },
+      /namespaces\.agent: "dir" is also the directory namespace/,
+    ],
+    [
       'more than one apiserver replica',
       { trustDomains: [domain({ apiserver: { replicas: 2 } })] },
       /apiserver\.replicas: 2 replicas are not supported: the record store is a local directory that one apiserver process owns/,
