@@ -14,3 +14,8 @@ export function trustDomainManifests(topology: Topology, trustDomain: string): R
   const chart = new TrustDomainChart(app, trustDomain, { topology, trustDomain, crds });
   return [...crds.toJson(), ...chart.toJson()] as Record<string, unknown>[];
 }
+
+/** Whether `object` is an instance of a SPIRE custom resource, which the controller manager's webhook validates. */
+export function isSpireResource(object: { readonly apiVersion?: unknown }): boolean {
+  return typeof object.apiVersion === 'string' && object.apiVersion.startsWith('spire.spiffe.io/');
+}

@@ -39,9 +39,10 @@ const HEALTH_PORT_NAME = 'cm-healthz';
  * renders everything but the pod: the container, its config (`className`, `clusterName` and `entryIDPrefix`
  * always come from the model), RBAC bound to the server's service account, and the validating webhook.
  *
- * The ValidatingWebhookConfiguration is rendered with `failurePolicy: Ignore` and without a `caBundle`:
- * the controller manager mints its own serving certificate and patches the bundle in, and until it
- * serves, creating the CRs must not fail. A deployer that manages this object must ignore changes to
+ * The ValidatingWebhookConfiguration fails closed (`failurePolicy: Fail`) and has no `caBundle`: the
+ * controller manager mints its own serving certificate and patches the bundle in. Until it serves, SPIRE
+ * custom resources are refused, so deployers apply them after the server has rolled out (the Kind scripts
+ * and the Pulumi stacks do). A deployer that manages this object must ignore changes to
  * `webhooks[*].clientConfig.caBundle`.
  */
 export class SpireControllerManager extends Construct {
@@ -138,7 +139,7 @@ export class SpireControllerManager extends Construct {
       clientConfig: {
         service: { name: CONTROLLER_MANAGER.webhookService, namespace, path: `/validate-spire-spiffe-io-v1alpha1-${kind}`, port: 443 },
       },
-      failurePolicy: 'Ignore',
+      failurePolicy: 'Fail',
       sideEffects: 'None',
       rules: [{ apiGroups: ['spire.spiffe.io'], apiVersions: ['v1alpha1'], operations: ['CREATE', 'UPDATE'], resources: [resource] }],
     });

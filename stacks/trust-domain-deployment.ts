@@ -1,6 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { FederatedTrustDomain, trustDomainManifests } from '../constructs';
+import { isSpireResource } from '../constructs/manifests';
 import { BUNDLE } from '../spire/kubernetes/layout';
 import type { Topology } from '../topology';
 
@@ -28,9 +29,10 @@ export interface TrustDomainDeploymentArgs {
 }
 
 /**
- * One SPIRE trust domain on its cluster: exactly the objects `cdk8s synth` writes for it, applied by a
- * `ConfigGroup` (CRDs and namespaces first), plus a ClusterFederatedTrustDomain seeded with the bundle of
- * each peer whose bundle is supplied at deploy time.
+ * One SPIRE trust domain on its cluster: exactly the objects `cdk8s synth` writes for it, applied by two
+ * `ConfigGroup`s (CRDs and namespaces first; the SPIRE custom resources once the controller manager
+ * serves), plus a ClusterFederatedTrustDomain seeded with the bundle of each peer whose bundle is
+ * supplied at deploy time.
  */
 export class TrustDomainDeployment extends pulumi.ComponentResource {
   /** The bundle endpoint URL the topology gives for this domain, if any. */
@@ -66,8 +68,15 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
 
     const group = new k8s.yaml.v2.ConfigGroup(
       name,
-      { objs, skipAwait },
+      { objs: objs.filter((obj) => !isSpireResource(obj)), skipAwait },
       { parent: this, provider, transforms: [ignoreWebhookCaBundle] },
+    );
+    // The controller manager's webhook fails closed, so SPIRE custom resources wait until it serves: the
+    // first group is ready only once the server's pod (with the controller manager) is.
+    const spireResources = new k8s.yaml.v2.ConfigGroup(
+      `${name}-spire-resources`,
+      { objs: objs.filter(isSpireResource), skipAwait },
+      { parent: this, provider, dependsOn: [group] },
     );
 
     for (const { peer, edge, bundle, manifest } of seeded) {
@@ -84,7 +93,7 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
         },
         // The controller manager reads trustDomainBundle only when it creates the relationship; a later
         // bundle (the peer's CA rotated) would change nothing in SPIRE, so it should not show as a diff.
-        { parent: this, provider, dependsOn: [group], ignoreChanges: ['spec.trustDomainBundle'] },
+        { parent: this, provider, dependsOn: [spireResources], ignoreChanges: ['spec.trustDomainBundle'] },
       );
     }
 

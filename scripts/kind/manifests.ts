@@ -3,15 +3,26 @@ import { readFileSync } from 'node:fs';
 import { Yaml } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { DIRECTORY_API_SERVER } from '../../constructs';
+import { isSpireResource } from '../../constructs/manifests';
 import { AGENT, CSI, SERVER } from '../../spire/kubernetes/layout';
 import type { TrustDomain } from '../../topology';
 import type { Workload } from './commands';
 
+/** The files a domain's synthesized manifests are split into, in the order they are applied. */
+export interface SplitFiles {
+  readonly crds: string;
+  readonly namespaces: string;
+  /** Everything but the SPIRE custom resources. */
+  readonly workloads: string;
+  /** The SPIRE custom resources: admitted only once the controller manager's webhook serves (it fails closed). */
+  readonly spireResources: string;
+}
+
 /**
- * Writes the CustomResourceDefinitions and the Namespaces of a synthesized file to files of their own, so
- * that the CRDs can be established and the upstream CA Secret created before anything else is applied.
+ * Splits a synthesized file so that the CRDs can be established and the upstream CA Secret created before
+ * anything else is applied, and the SPIRE custom resources applied once the controller manager serves.
  */
-export function splitSynthFile(synthFile: string, crdsFile: string, namespacesFile: string): void {
+export function splitSynthFile(synthFile: string, files: SplitFiles): void {
   let objects: Record<string, unknown>[];
   try {
     objects = parseAllDocuments(readFileSync(synthFile, 'utf8')).map((document) => document.toJSON() as Record<string, unknown>);
@@ -23,8 +34,10 @@ export function splitSynthFile(synthFile: string, crdsFile: string, namespacesFi
     if (found.length === 0) throw new Error(`${synthFile} holds no ${kind}; it is not a trust domain's synthesized manifests`);
     return found;
   };
-  Yaml.save(crdsFile, ofKind('CustomResourceDefinition'));
-  Yaml.save(namespacesFile, ofKind('Namespace'));
+  Yaml.save(files.crds, ofKind('CustomResourceDefinition'));
+  Yaml.save(files.namespaces, ofKind('Namespace'));
+  Yaml.save(files.workloads, objects.filter((object) => !isSpireResource(object)));
+  Yaml.save(files.spireResources, objects.filter(isSpireResource));
 }
 
 /** The workloads `TrustDomainChart` renders for `td`, by their well-known names. */

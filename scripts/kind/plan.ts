@@ -8,6 +8,7 @@ import { Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE } from '../../constructs';
 import { resolveTopology, TOPOLOGY_FILE_ENV, type Topology, type TopologySpec, type TrustDomain } from '../../topology';
+import { SERVER } from '../../spire/kubernetes/layout';
 import { KIND_VERSION, kindClusters, type KindCluster } from './clusters';
 import { kubectl, type ClusterAccess, type Deployer } from './commands';
 import { domainWorkloads, splitSynthFile } from './manifests';
@@ -285,20 +286,31 @@ function prepareDeployment(s: Setting): TaskStep {
     kind: 'task',
     title: 'Split out the CRDs and Namespaces' + (s.options.deployer === 'pulumi' ? ' and write the Pulumi stack configs' : ''),
     effects: [
-      ...s.clusters.flatMap((cluster) => [state.crdsFile(cluster.trustDomain), state.namespacesFile(cluster.trustDomain)]),
+      ...s.clusters.flatMap((cluster) =>
+        [state.crdsFile, state.namespacesFile, state.workloadsFile, state.spireResourcesFile].map((file) => file(cluster.trustDomain)),
+      ),
       ...(s.options.deployer === 'pulumi' ? [`${state.pulumiProject}/`, `${state.pulumiBackend}/`] : []),
     ].map((file) => `writes ${file}`),
     run: () => {
       for (const cluster of s.clusters) {
         const td = cluster.trustDomain;
-        splitSynthFile(state.synthFile(td), state.crdsFile(td), state.namespacesFile(td));
+        splitSynthFile(state.synthFile(td), {
+          crds: state.crdsFile(td),
+          namespaces: state.namespacesFile(td),
+          workloads: state.workloadsFile(td),
+          spireResources: state.spireResourcesFile(td),
+        });
       }
       if (s.options.deployer === 'pulumi') writePulumiProject(s.options.projectRoot, state, s.topology.trustDomains);
     },
   };
 }
 
-/** CRDs (established), Namespaces and the upstream CA Secret first, then the domain's manifests. */
+/**
+ * CRDs (established), Namespaces and the upstream CA Secret first, then the domain's manifests. With kubectl
+ * the SPIRE custom resources go last, once the server (with the controller manager, whose webhook fails
+ * closed) has rolled out; Pulumi orders them itself (stacks/trust-domain-deployment.ts).
+ */
 function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
   const { state } = s;
   const td = s.domain(cluster);
@@ -318,6 +330,14 @@ function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
     ]),
     ...(s.options.deployer === 'pulumi'
       ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)
-      : [on(`Apply the manifests of ${td.name}`, ['apply', '--server-side', '-f', state.synthFile(td.name)], 300)]),
+      : [
+          on(`Apply the manifests of ${td.name} but the SPIRE custom resources`, ['apply', '--server-side', '-f', state.workloadsFile(td.name)], 300),
+          on(
+            `Wait for the SPIRE server and controller manager of ${td.name}`,
+            ['--namespace', td.namespaces.spire, 'rollout', 'status', `statefulset/${SERVER.name}`, '--timeout=5m'],
+            330,
+          ),
+          on(`Apply the SPIRE custom resources of ${td.name}`, ['apply', '--server-side', '-f', state.spireResourcesFile(td.name)]),
+        ]),
   ];
 }

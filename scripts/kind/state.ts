@@ -23,6 +23,10 @@ export interface KindState {
   readonly synthFile: (trustDomain: string) => string;
   readonly crdsFile: (trustDomain: string) => string;
   readonly namespacesFile: (trustDomain: string) => string;
+  /** The synthesized manifests without the SPIRE custom resources, which wait for the controller manager. */
+  readonly workloadsFile: (trustDomain: string) => string;
+  /** The SPIRE custom resources (ClusterSPIFFEID, ClusterFederatedTrustDomain, ...). */
+  readonly spireResourcesFile: (trustDomain: string) => string;
   readonly verificationFile: (trustDomain: string) => string;
   /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
   readonly pulumiProject: string;
@@ -45,6 +49,8 @@ export function kindState(root: string): KindState {
     synthFile: (td) => path.join(manifestsDir, `${td}.k8s.yaml`),
     crdsFile: (td) => path.join(manifestsDir, `${td}.crds.yaml`),
     namespacesFile: (td) => path.join(manifestsDir, `${td}.namespaces.yaml`),
+    workloadsFile: (td) => path.join(manifestsDir, `${td}.workloads.yaml`),
+    spireResourcesFile: (td) => path.join(manifestsDir, `${td}.spire-resources.yaml`),
     verificationFile: (td) => under('verification', `${td}.yaml`),
     pulumiProject,
     pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),

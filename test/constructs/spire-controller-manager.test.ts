@@ -51,12 +51,12 @@ describe('SpireControllerManager', () => {
     }
   });
 
-  it('never blocks the first install: failurePolicy Ignore and no caBundle (the controller patches it)', () => {
+  it('fails closed (failurePolicy Fail) and carries no caBundle (the controller patches it)', () => {
     const vwc = find(build().objects, 'ValidatingWebhookConfiguration', CONTROLLER_MANAGER.webhookConfiguration);
     expect(vwc.metadata).not.toHaveProperty('namespace');
     expect(vwc.webhooks.map((w: Manifest) => w.name)).toEqual(['vclusterfederatedtrustdomain.kb.io', 'vclusterspiffeid.kb.io']);
     for (const webhook of vwc.webhooks) {
-      expect(webhook.failurePolicy).toBe('Ignore');
+      expect(webhook.failurePolicy).toBe('Fail');
       expect(webhook.sideEffects).toBe('None');
       expect(webhook.clientConfig).not.toHaveProperty('caBundle');
     }

@@ -81,13 +81,20 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     const deploy =
       deployer === 'pulumi'
         ? indexOf(plan, new RegExp(`^pulumi up .*--stack ${cluster} `))
-        : indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.synthFile(td)}$`));
+        : indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.workloadsFile(td)}$`));
     const rollouts = plan.steps.flatMap((step, index) => (inCluster(cluster, '--namespace \\S+ rollout status ').test(line(step)) ? [index] : []));
     const split = indexOf(plan, /^Split out the CRDs and Namespaces/);
     expect(split).toBeLessThan(crds);
     expect([crds, established, namespaces, secret, deploy]).toEqual([...[crds, established, namespaces, secret, deploy]].sort((a, b) => a - b));
     expect(rollouts.length).toBeGreaterThanOrEqual(2);
     expect(Math.min(...rollouts)).toBeGreaterThan(deploy);
+    if (deployer === 'kubectl') {
+      // The webhook fails closed: the SPIRE custom resources go in once the server and controller manager serve.
+      const server = plan.steps.findIndex((step) => inCluster(cluster, '--namespace spire-system rollout status statefulset/spire-server ').test(line(step)));
+      const spireResources = indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.spireResourcesFile(td)}$`));
+      expect([deploy, server, spireResources]).toEqual([deploy, server, spireResources].sort((a, b) => a - b));
+      expect(server).toBeGreaterThan(deploy);
+    }
     if (deployer === 'pulumi') expect(indexOf(plan, new RegExp(`^pulumi stack init --stack ${cluster} `))).toBeLessThan(deploy);
   });
 
@@ -97,12 +104,12 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     expect(applied.map((text) => text.slice(text.indexOf(' -f ') + 4))).toEqual([
       state.crdsFile(td),
       state.namespacesFile(td),
-      ...(deployer === 'kubectl' ? [state.synthFile(td)] : []),
+      ...(deployer === 'kubectl' ? [state.workloadsFile(td), state.spireResourcesFile(td)] : []),
     ]);
   });
 
   it('waits for every workload of each domain with a timeout', () => {
-    const rollouts = plan.steps.map(line).filter((text) => text.includes(' rollout status '));
+    const rollouts = plan.steps.filter((step) => /^Wait for (statefulset|daemonset|deployment) /.test(step.title)).map(line).filter((text) => text.includes(' rollout status '));
     expect(rollouts.map((text) => text.replace(/^.*--context (\S+) --namespace (\S+) rollout status (\S+) --timeout=5m$/, '$1 $2 $3'))).toEqual([
       'kind-dir-example spire-system statefulset/spire-server',
       'kind-dir-example spire-agent daemonset/spire-agent',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trustDomainManifests } from '../../constructs';
+import { isSpireResource } from '../../constructs/manifests';
 import { ensureSpire } from '../../spire/install';
 import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
 import { runStack, SECRET_SIG, SECRET_VALUE_SIG, UNKNOWN } from './harness';
@@ -26,6 +27,24 @@ const STACK_REFERENCE = 'pulumi:pulumi:StackReference';
 
 type Manifest = Record<string, any>;
 
+/** The two ConfigGroups: the workloads, then the SPIRE custom resources (the webhook fails closed until the server serves). */
+function groups(run: { all(type: string): Array<{ name: string; inputs: Manifest }> }): { workloads: Manifest; spireResources: Manifest } {
+  const all = run.all(CONFIG_GROUP);
+  expect(all.map((group) => group.name)).toEqual(['dir.example', 'dir.example-spire-resources']);
+  return { workloads: all[0]!.inputs, spireResources: all[1]!.inputs };
+}
+
+/** What the stack applies through its ConfigGroups, as the synthesized order would list it. */
+function applied(run: Parameters<typeof groups>[0], manifests: Manifest[]): Manifest[] {
+  const { workloads, spireResources } = groups(run);
+  expect(workloads.objs.some(isSpireResource)).toBe(false);
+  expect(spireResources.objs.every(isSpireResource)).toBe(true);
+  const key = (obj: Manifest) => `${obj.kind} ${obj.metadata?.namespace ?? ''} ${obj.metadata?.name}`;
+  const byKey = new Map([...workloads.objs, ...spireResources.objs].map((obj: Manifest) => [key(obj), obj]));
+  expect(byKey.size).toBe(workloads.objs.length + spireResources.objs.length);
+  return manifests.flatMap((manifest) => (byKey.has(key(manifest)) ? [byKey.get(key(manifest))!] : []));
+}
+
 function isDirctlCftd(obj: Manifest): boolean {
   return obj.kind === 'ClusterFederatedTrustDomain' && obj.metadata?.name === 'dirctl.example';
 }
@@ -38,8 +57,8 @@ describe('the trust domain stack', () => {
     const provider = run.one(PROVIDER);
     expect(provider.inputs.context).toBe('kind-dir-example');
     const providerRef = `urn:pulumi:test::dirtk::${PROVIDER}::${provider.name}::${provider.name}-id`;
-    for (const type of [CONFIG_GROUP, CFTD, CONFIG_MAP]) {
-      expect(run.one(type).provider, type).toBe(providerRef);
+    for (const resource of [...run.all(CONFIG_GROUP), run.one(CFTD), run.one(CONFIG_MAP)]) {
+      expect(resource.provider, resource.type).toBe(providerRef);
     }
   });
 
@@ -48,10 +67,12 @@ describe('the trust domain stack', () => {
     expect(manifests.filter(isDirctlCftd)).toHaveLength(1);
 
     const withPeer = await runStack({ config: DIR_CONFIG });
-    expect(withPeer.one(CONFIG_GROUP).inputs.objs).toEqual(manifests.filter((obj) => !isDirctlCftd(obj)));
+    const { workloads, spireResources } = groups(withPeer);
+    expect(workloads.objs.length + spireResources.objs.length).toBe(manifests.length - 1);
+    expect(applied(withPeer, manifests)).toEqual(manifests.filter((obj) => !isDirctlCftd(obj)));
 
     const withoutPeer = await runStack({ config: { ...DIR_CONFIG, 'dirtk:peerStacks': {} } });
-    expect(withoutPeer.one(CONFIG_GROUP).inputs.objs).toEqual(manifests);
+    expect(applied(withoutPeer, manifests)).toEqual(manifests);
     expect(withoutPeer.all(STACK_REFERENCE)).toEqual([]);
   });
 
@@ -83,7 +104,7 @@ describe('the trust domain stack', () => {
     process.env.DIRTK_TOPOLOGY = file;
     try {
       const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustDomain: 'dirctl.example', trustBundle: DIRCTL_BUNDLE } } });
-      const cftds = (run.one(CONFIG_GROUP).inputs.objs as Array<Record<string, unknown>>).filter(isDirctlCftd);
+      const cftds = (groups(run).spireResources.objs as Array<Record<string, unknown>>).filter(isDirctlCftd);
       expect(cftds).toHaveLength(1);
       expect((cftds[0]!.spec as { trustDomainBundle?: string }).trustDomainBundle).toBe(seededBundle);
       expect(run.all(CFTD)).toEqual([]);
@@ -108,7 +129,7 @@ describe('the trust domain stack', () => {
       const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: outputs } });
       expect(run.all(CFTD)).toEqual([]);
       expect(run.one(STACK_REFERENCE).inputs.name).toBe(PEER_STACK);
-      expect(run.one(CONFIG_GROUP).inputs.objs.some(isDirctlCftd)).toBe(false);
+      expect(groups(run).spireResources.objs.some(isDirctlCftd)).toBe(false);
     }
   });
 
@@ -136,17 +157,17 @@ describe('the trust domain stack', () => {
 
   it('with dirtk:skipAwait, does not wait for workloads nor read a bundle no server can publish', async () => {
     const run = await runStack({ config: { ...DIR_CONFIG, 'dirtk:skipAwait': 'true' } });
-    expect(run.one(CONFIG_GROUP).inputs.skipAwait).toBe(true);
+    expect(run.all(CONFIG_GROUP).map((group) => group.inputs.skipAwait)).toEqual([true, true]);
     expect(run.all(CONFIG_MAP)).toEqual([]);
     expect(run.outputs.trustBundle).toBeUndefined();
 
     const awaited = await runStack({ config: DIR_CONFIG });
-    expect(awaited.one(CONFIG_GROUP).inputs.skipAwait).toBe(false);
+    expect(awaited.all(CONFIG_GROUP).map((group) => group.inputs.skipAwait)).toEqual([false, false]);
   });
 
   it('leaves the webhook caBundle the controller manager patches at run time to it', async () => {
     const run = await runStack({ config: DIR_CONFIG });
-    const [transform, ...others] = run.one(CONFIG_GROUP).transforms ?? [];
+    const [transform, ...others] = run.all(CONFIG_GROUP)[0]!.transforms ?? [];
     expect(transform).toBeDefined();
     expect(others).toEqual([]);
     const args = (type: string) => ({ custom: true, type, name: 'x', props: {}, opts: { ignoreChanges: ['metadata.labels'] } });

@@ -1,0 +1,207 @@
+/**
+ * `ensureKindImages()`: everything two single-node Kind clusters need, built on this machine from the
+ * Go module proxy and Debian's mirror only, each piece cached under `<cache>/kind/` (or in the Docker
+ * engine, labelled with its key) and skipped when its key matches:
+ *
+ * - the kind v0.32.0 binary and a kubectl v1.36.1 for the host;
+ * - the Debian bookworm base image (debootstrap);
+ * - the control-plane images, tagged as `kubeadm config images list` prints them;
+ * - the node image `dirtk.local/kind-node:v1.36.1-<key>` with those images inside;
+ * - the SPIRE server, agent and controller-manager images from `npm run setup`'s binaries, and the
+ *   apiserver image `dirtk/apiserver:dev`, tagged as the manifests name them.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CACHE_ROOT, ensureSpire, PROJECT_ROOT, SPIRE_INSTALL } from '../../../spire/install';
+import { ensureDockerEngine, type DockerEngine } from '../engine/engine';
+import { elapsed, run, timed, type Log } from '../engine/progress';
+import { BUILD_MODULES_DIR, ensureGoBuild, GO_BUILDS, goVersion, type BuiltGo, type GoBuildName } from './go-builds';
+import { ensureHostTools } from './host-tools';
+import { contentHash, ensureImage, IMAGE_SPECS, imageKey, type FileSource, type SourceResolver } from './images';
+import { ensureNodeImage } from './node-image';
+import { ensureBaseImage } from './rootfs';
+import { KIND_VERSION, UNSERVED_IMAGES } from './versions';
+
+export const PREFIX = '[kind:images]';
+
+export interface SummaryRow {
+  readonly what: string;
+  /** Image tag or file path. */
+  readonly result: string;
+  readonly status: 'built' | 'cached' | 'unavailable';
+  readonly seconds: number;
+  readonly note?: string;
+}
+
+export interface KindImages {
+  readonly engine: DockerEngine;
+  /** The kind binary built here. */
+  readonly kind: string;
+  /** A kubectl matching the clusters (v1.36.1). */
+  readonly kubectl: string;
+  /** The node image to pass to `kind create cluster --image`. */
+  readonly nodeImage: string;
+  /** Every image by its id (IMAGE_SPECS ids, plus `base` and `node`). */
+  readonly images: Readonly<Record<string, string>>;
+  readonly summary: readonly SummaryRow[];
+  readonly seconds: number;
+}
+
+export interface EnsureKindImagesOptions {
+  readonly log?: Log;
+  readonly cacheRoot?: string;
+}
+
+/** The Go builds, in the order they run (the long ones first, so their progress shows early). */
+const BUILD_ORDER: readonly GoBuildName[] = ['kubernetes', 'kind', 'containerd', 'runc', 'criTools', 'cniPlugins', 'etcd', 'coredns', 'pause'];
+
+export async function ensureKindImages(options: EnsureKindImagesOptions = {}): Promise<KindImages> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const started = Date.now();
+  const cacheDir = path.join(options.cacheRoot ?? CACHE_ROOT, 'kind');
+  const stagingRoot = path.join(cacheDir, 'staging');
+  mkdirSync(stagingRoot, { recursive: true });
+  const summary: SummaryRow[] = [];
+
+  const engine = await ensureDockerEngine({ log, ...(options.cacheRoot !== undefined && { cacheRoot: options.cacheRoot }) });
+  const docker = engine.docker;
+  const go = await goVersion();
+  const tools = await ensureHostTools(cacheDir, engine.layout.aptDir, log, PREFIX);
+
+  const builds = {} as Record<GoBuildName, BuiltGo>;
+  for (const name of BUILD_ORDER) {
+    const build = GO_BUILDS[name];
+    const built = await ensureGoBuild(build, cacheDir, go, log, PREFIX, build.cgo ? tools.seccompEnv : {});
+    builds[name] = built;
+    summary.push({ what: `${build.name} ${build.version} (Go)`, result: built.binDir, status: built.cached ? 'cached' : 'built', seconds: built.seconds });
+  }
+
+  const spireStarted = Date.now();
+  const spireReady = existsSync(SPIRE_INSTALL.serverBin) && existsSync(SPIRE_INSTALL.agentBin) && existsSync(SPIRE_INSTALL.controllerManagerBin);
+  await ensureSpire({ binaries: true, log: (line) => log(`${PREFIX} ${line}`) });
+  summary.push({ what: 'SPIRE binaries (npm run setup)', result: path.dirname(SPIRE_INSTALL.serverBin), status: spireReady ? 'cached' : 'built', seconds: elapsed(spireStarted) });
+
+  // Bundled on every run (seconds): the apiserver image's key is the bundle's content, so an unchanged
+  // bundle leaves the image alone.
+  const bundleStarted = Date.now();
+  const bundleDir = path.join(PROJECT_ROOT, 'dist', 'apiserver');
+  const bundleBefore = existsSync(bundleDir) ? contentHash(bundleDir) : undefined;
+  await timed(log, PREFIX, 'bundling the apiserver (npm run build:apiserver)', () => run('npm', ['run', '--silent', 'build:apiserver'], { cwd: PROJECT_ROOT }));
+  const bundleChanged = contentHash(bundleDir) !== bundleBefore;
+  summary.push({ what: 'apiserver bundle', result: bundleDir, status: bundleChanged ? 'built' : 'cached', seconds: elapsed(bundleStarted) });
+
+  const base = await ensureBaseImage(docker, cacheDir, tools, log, PREFIX);
+  summary.push({ what: 'base image (debootstrap)', result: base.tag, status: base.cached ? 'cached' : 'built', seconds: base.seconds });
+
+  const sources = sourceResolver(builds);
+  const images: Record<string, string> = { base: base.tag };
+  const keys: Record<string, string> = {};
+  for (const spec of IMAGE_SPECS) {
+    const key = imageKey(spec, base.key, sources);
+    const imageStarted = Date.now();
+    const built = await timedIf(log, `image ${spec.tag}`, () => ensureImage(docker, spec, base.tag, key, stagingRoot, sources));
+    images[spec.id] = spec.tag;
+    keys[spec.tag] = key;
+    summary.push({ what: `${spec.group} image ${spec.id}`, result: spec.tag, status: built ? 'built' : 'cached', seconds: built ? elapsed(imageStarted) : 0 });
+  }
+
+  const kindModuleDir = await goModuleDir('kind', `sigs.k8s.io/kind@${KIND_VERSION}`);
+  const controlPlaneKeys = Object.fromEntries(IMAGE_SPECS.filter((spec) => spec.group === 'control-plane').map((spec) => [spec.tag, keys[spec.tag]!]));
+  const node = await ensureNodeImage(docker, { baseTag: base.tag, baseKey: base.key, kindModuleDir, builds, controlPlaneKeys }, stagingRoot, log, PREFIX);
+  images.node = node.tag;
+  summary.push({ what: 'node image', result: node.tag, status: node.cached ? 'cached' : 'built', seconds: node.seconds });
+
+  for (const unserved of await unservedImages(cacheDir)) summary.push(unserved);
+
+  const result: KindImages = {
+    engine,
+    kind: builds.kind.binaries.kind!,
+    kubectl: builds.kubernetes.binaries.kubectl!,
+    nodeImage: node.tag,
+    images,
+    summary,
+    seconds: elapsed(started),
+  };
+  writeFileSync(
+    path.join(cacheDir, 'images.json'),
+    `${JSON.stringify({ kind: result.kind, kubectl: result.kubectl, nodeImage: result.nodeImage, images, keys, at: new Date().toISOString() }, null, 2)}\n`,
+  );
+  return result;
+}
+
+/** Logs start and end of an image build, but only when it builds (a cached image says nothing). */
+async function timedIf(log: Log, what: string, work: () => Promise<boolean>): Promise<boolean> {
+  const started = Date.now();
+  const built = await work();
+  if (built) log(`${PREFIX} ${what}: built in ${elapsed(started)} s`);
+  return built;
+}
+
+function sourceResolver(builds: Readonly<Record<GoBuildName, BuiltGo>>): SourceResolver {
+  const fingerprints = new Map<string, string>();
+  const resolve = (source: FileSource): string => {
+    switch (source.kind) {
+      case 'go':
+        return builds[source.build].binaries[source.binary]!;
+      case 'spire':
+        return { server: SPIRE_INSTALL.serverBin, agent: SPIRE_INSTALL.agentBin, controllerManager: SPIRE_INSTALL.controllerManagerBin }[source.binary];
+      case 'node':
+        return process.execPath;
+      case 'apiserverBundle':
+        return path.join(PROJECT_ROOT, 'dist', 'apiserver');
+    }
+  };
+  return {
+    path: resolve,
+    fingerprint: (source) => {
+      // Go builds are identified by their key; everything else by its content.
+      if (source.kind === 'go') return `go:${source.build}:${builds[source.build].key}:${source.binary}`;
+      const file = resolve(source);
+      if (!fingerprints.has(file)) fingerprints.set(file, contentHash(file));
+      return fingerprints.get(file)!;
+    },
+  };
+}
+
+/** The folder of `module` in the Go module cache, downloaded through the build module `dir` (which pins it). */
+async function goModuleDir(dir: string, module: string): Promise<string> {
+  const result = await run('go', ['mod', 'download', '-json', module], { cwd: path.join(BUILD_MODULES_DIR, dir), env: { GOFLAGS: '-mod=readonly' } });
+  const info = JSON.parse(result.stdout) as { Dir?: string; Error?: string };
+  if (!info.Dir) throw new Error(`go mod download ${module}: ${info.Error ?? result.stderr}`);
+  return info.Dir;
+}
+
+/**
+ * The images whose modules the proxy refuses. Asked again at most once a day (the answer is kept in
+ * `<cache>/kind/unserved.json`), so a warm run makes no request.
+ */
+async function unservedImages(cacheDir: string): Promise<SummaryRow[]> {
+  const { readFileSync } = await import('node:fs');
+  const file = path.join(cacheDir, 'unserved.json');
+  let known: Record<string, { at: number; error: string | null }> = {};
+  try {
+    known = JSON.parse(readFileSync(file, 'utf8')) as typeof known;
+  } catch {
+    // first run
+  }
+  const rows: SummaryRow[] = [];
+  for (const entry of UNSERVED_IMAGES) {
+    const id = `${entry.module}@${entry.version}`;
+    let answer = known[id];
+    if (answer === undefined || Date.now() - answer.at > 24 * 3600 * 1000) {
+      const result = await run('go', ['mod', 'download', '-json', id], { cwd: cacheDir, allowFailure: true });
+      const error = (JSON.parse(result.stdout || '{}') as { Error?: string }).Error ?? (result.failed ? result.stderr : null);
+      answer = { at: Date.now(), error: error ?? null };
+      known[id] = answer;
+    }
+    rows.push({
+      what: `${entry.image.split('/').pop()!.split(':')[0]} (${id})`,
+      result: entry.image,
+      status: 'unavailable',
+      seconds: 0,
+      note: answer.error === null ? 'the module is served now: add a recipe' : `not built: ${answer.error.split('\n')[0]}`,
+    });
+  }
+  writeFileSync(file, `${JSON.stringify(known, null, 2)}\n`);
+  return rows;
+}
