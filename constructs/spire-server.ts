@@ -50,8 +50,12 @@ const SECRET_MODE = 0o440;
  * LoadBalancer Service exposes it to peers in other clusters. The upstream CA Secret, the `https_web`
  * serving certificate Secret and the postgres connection string Secret are wired in when the model uses them.
  *
- * Every container runs as uid 1000 without privileges. Unlike the upstream chart, the pod does not share
- * its process namespace, which would let the sidecar reach the server's keys through `/proc`.
+ * Every container runs as uid 1000 without privileges or capabilities. With the controller manager sidecar
+ * the pod shares its process namespace, as the upstream chart does: SPIRE authenticates callers of its
+ * admin socket by their process (SO_PEERCRED, then /proc/<pid>), and a caller in another PID namespace
+ * shows up as pid 0, so the sidecar's every call would fail ("could not resolve caller information").
+ * Without capabilities and under the kernel's default ptrace restrictions the sidecar still cannot read
+ * the server's memory.
  */
 export class SpireServer extends Construct {
   /** `server.conf` as SPIRE reads it. */
@@ -176,6 +180,7 @@ export class SpireServer extends Construct {
             // k8s_psat reviews tokens, the bundle publisher writes a ConfigMap, the controller manager watches the API.
             automountServiceAccountToken: true,
             securityContext: nonRootPodSecurityContext(SERVER_UID),
+            ...(props.controllerManager && { shareProcessNamespace: true }),
             containers,
             volumes,
           },

@@ -62,7 +62,9 @@ describe('SpireServer', () => {
     Object.values(containers(statefulSet)).forEach(expectNonRoot);
     expect(pod).not.toHaveProperty('hostPID');
     expect(pod).not.toHaveProperty('hostNetwork');
-    expect(pod).not.toHaveProperty('shareProcessNamespace');
+    // SPIRE's admin socket identifies callers by process: the controller manager must be visible to the server.
+    expect(pod.shareProcessNamespace).toBe(true);
+    expect(build(DIR, false).pod).not.toHaveProperty('shareProcessNamespace');
     expect(hostPaths(statefulSet)).toEqual({});
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.serviceAccountName).toBe(SERVER.serviceAccount);
