@@ -25,8 +25,18 @@ export interface KindClusterConfig {
   readonly kind: 'Cluster';
   readonly apiVersion: 'kind.x-k8s.io/v1alpha4';
   readonly name: string;
-  readonly networking: { readonly podSubnet: string; readonly serviceSubnet: string };
+  readonly networking: { readonly podSubnet: string; readonly serviceSubnet: string; readonly disableDefaultCNI?: boolean };
   readonly nodes: readonly { readonly role: 'control-plane'; readonly image: string }[];
+  readonly containerdConfigPatches?: readonly string[];
+  readonly kubeadmConfigPatches?: readonly string[];
+}
+
+/** How the nodes are made: kind's own node image, or one built on this machine with the host's patches. */
+export interface KindNodes {
+  /** @default KIND_NODE_IMAGE */
+  readonly image?: string;
+  /** Fields merged into each cluster config (see scripts/kind/images/cluster-config.ts). @default none */
+  readonly patch?: (config: KindClusterConfig) => KindClusterConfig;
 }
 
 export interface KindCluster {
@@ -47,7 +57,7 @@ export function kindContext(cluster: string): string {
  * A single-node cluster per trust domain, in topology order. No `extraPortMappings`: the clusters reach
  * each other on the Docker network and nothing is published on the host.
  */
-export function kindClusters(topology: Topology): KindCluster[] {
+export function kindClusters(topology: Topology, nodes: KindNodes = {}): KindCluster[] {
   if (topology.trustDomains.length > CLUSTER_SUBNETS.length) {
     throw new Error(
       `the topology has ${topology.trustDomains.length} trust domains but only ${CLUSTER_SUBNETS.length} disjoint subnet pairs ` +
@@ -58,12 +68,12 @@ export function kindClusters(topology: Topology): KindCluster[] {
     name: td.clusterName,
     trustDomain: td.name,
     context: kindContext(td.clusterName),
-    config: {
+    config: (nodes.patch ?? ((config) => config))({
       kind: 'Cluster',
       apiVersion: 'kind.x-k8s.io/v1alpha4',
       name: td.clusterName,
       networking: { ...CLUSTER_SUBNETS[index]! },
-      nodes: [{ role: 'control-plane', image: KIND_NODE_IMAGE }],
-    },
+      nodes: [{ role: 'control-plane', image: nodes.image ?? KIND_NODE_IMAGE }],
+    }),
   }));
 }

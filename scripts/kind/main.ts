@@ -1,9 +1,17 @@
 /**
- * `npm run kind:up|kind:test|kind:down [-- --dry-run]`: two Kind clusters, one per trust domain of the
- * example federation, deployed, federated and checked end to end. See scripts/kind/README.md.
+ * `npm run kind:up|kind:test|kind:down [-- --dry-run] [-- --local-images]`: two Kind clusters, one per
+ * trust domain of the example federation, deployed, federated and checked end to end. With
+ * `--local-images` every image is built on this machine first (scripts/kind/images), the Docker engine
+ * is started when none answers, and the built kind and kubectl are used. See scripts/kind/README.md.
  */
+import path from 'node:path';
 import { PROJECT_ROOT } from '../../spire/install';
 import { EXAMPLE_FEDERATION } from '../../topology';
+import { stopDockerEngine } from './engine/engine';
+import { withHostPatches } from './images/cluster-config';
+import { ensureKindImages } from './images/ensure';
+import { WORKLOAD_IMAGES } from './images/versions';
+import type { KindClusterConfig } from './clusters';
 import { planDown, planTest, planUp, type PlanOptions } from './plan';
 import { printPlan, runPlan } from './run';
 import { DEFAULT_STATE_DIR } from './state';
@@ -11,27 +19,47 @@ import type { Plan } from './steps';
 import { findOnPath } from './tools';
 
 const PLANS: Record<string, (options: PlanOptions) => Plan> = { up: planUp, test: planTest, down: planDown };
-const USAGE = 'usage: tsx scripts/kind/main.ts up|test|down [--dry-run]';
+const USAGE = 'usage: tsx scripts/kind/main.ts up|test|down [--dry-run] [--local-images]';
+const FLAGS = ['--dry-run', '--local-images'];
 
 async function main(argv: readonly string[]): Promise<number> {
   const dryRun = argv.includes('--dry-run');
-  const [command, ...rest] = argv.filter((arg) => arg !== '--dry-run');
+  const local = argv.includes('--local-images');
+  const [command, ...rest] = argv.filter((arg) => !FLAGS.includes(arg));
   const planner = command === undefined ? undefined : PLANS[command];
   if (planner === undefined || rest.length > 0) {
     console.error(USAGE);
     return 2;
   }
-  const plan = planner({
+  const options: PlanOptions = {
     base: EXAMPLE_FEDERATION,
     stateDir: DEFAULT_STATE_DIR,
     projectRoot: PROJECT_ROOT,
     deployer: findOnPath('pulumi') === undefined ? 'kubectl' : 'pulumi',
-  });
+    ...(local && { localImages: await localImages(dryRun) }),
+  };
+  const plan = planner(options);
   if (dryRun) {
     printPlan(plan, (line) => console.log(line));
     return 0;
   }
-  return (await runPlan(plan, PROJECT_ROOT, (line) => console.log(line))) ? 0 : 1;
+  const passed = await runPlan(plan, PROJECT_ROOT, (line) => console.log(line));
+  if (local && command === 'down') await stopDockerEngine({ log: (line) => console.log(line) });
+  return passed ? 0 : 1;
+}
+
+/**
+ * Builds (or finds cached) every image and the matching kind and kubectl, starting the Docker engine if
+ * needed, and puts those two programs first on PATH; a dry run builds nothing and names the image it would use.
+ */
+async function localImages(dryRun: boolean): Promise<NonNullable<PlanOptions['localImages']>> {
+  const workloadImages = Object.values(WORKLOAD_IMAGES);
+  // withHostPatches keeps the config's own networking fields, so the subnets are still there.
+  const patch = (config: KindClusterConfig) => withHostPatches(config) as KindClusterConfig;
+  if (dryRun) return { nodeImage: '<node image built by scripts/kind/images>', patch, workloadImages };
+  const built = await ensureKindImages({ log: (line) => console.log(line) });
+  process.env.PATH = [path.dirname(built.kind), path.dirname(built.kubectl), process.env.PATH].join(path.delimiter);
+  return { nodeImage: built.nodeImage, patch, workloadImages };
 }
 
 main(process.argv.slice(2)).then(

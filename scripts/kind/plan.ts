@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE } from '../../constructs';
 import { resolveTopology, TOPOLOGY_FILE_ENV, type Topology, type TopologySpec, type TrustDomain } from '../../topology';
 import { SERVER } from '../../spire/kubernetes/layout';
-import { KIND_VERSION, kindClusters, type KindCluster } from './clusters';
+import { KIND_VERSION, kindClusters, type KindCluster, type KindClusterConfig } from './clusters';
 import { kubectl, type ClusterAccess, type Deployer } from './commands';
 import { domainWorkloads, splitSynthFile } from './manifests';
 import { pulumiDeploySteps, writePulumiProject } from './pulumi';
@@ -17,7 +17,7 @@ import { resultTable } from './report';
 import { kindState, type KindState } from './state';
 import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
 import { toolCheck } from './tools';
-import { parseNodeAddress, UPSTREAM_CA_SECRET, withApiserverNodePort, writeKindTopology } from './topology';
+import { parseNodeAddress, UPSTREAM_CA_SECRET, withApiserverNodePort, withHostPathSockets, writeKindTopology } from './topology';
 import {
   apiserverAddress,
   checkResults,
@@ -36,6 +36,17 @@ export interface PlanOptions {
   /** The repository root, where every command runs. */
   readonly projectRoot: string;
   readonly deployer: Deployer;
+  /**
+   * Images built on this machine (`npm run kind:images`) instead of kind's and the registries': the node
+   * image, the host's cluster-config patches and the workload images to load. The SPIFFE CSI driver is not
+   * among them (its modules are not served here), so workloads mount the agent socket by hostPath.
+   * @default the official images
+   */
+  readonly localImages?: {
+    readonly nodeImage: string;
+    readonly patch: (config: KindClusterConfig) => KindClusterConfig;
+    readonly workloadImages: readonly string[];
+  };
 }
 
 interface Setting {
@@ -50,14 +61,14 @@ interface Setting {
 }
 
 function setting(options: PlanOptions): Setting {
-  const spec = withApiserverNodePort(options.base);
+  const spec = options.localImages ? withHostPathSockets(withApiserverNodePort(options.base)) : withApiserverNodePort(options.base);
   const topology = resolveTopology(spec);
   const state = kindState(options.stateDir);
   return {
     options,
     spec,
     topology,
-    clusters: kindClusters(topology),
+    clusters: kindClusters(topology, options.localImages && { image: options.localImages.nodeImage, patch: options.localImages.patch }),
     state,
     access: (cluster) => ({ cluster: cluster.name, kubeconfig: state.kubeconfig, context: cluster.context }),
     domain: (cluster) => topology.trustDomains.find((td) => td.name === cluster.trustDomain)!,
@@ -91,20 +102,7 @@ export function planUp(options: PlanOptions): Plan {
         hint: `if a cluster named ${cluster.name} already exists, run npm run kind:down first`,
       }),
     ),
-    {
-      kind: 'command',
-      title: `Build the apiserver and dirctl image ${DIRECTORY_IMAGE.name}`,
-      argv: ['docker', 'build', '-f', 'apps/apiserver/Dockerfile', '-t', DIRECTORY_IMAGE.name, '.'],
-      timeoutSeconds: 1200,
-    },
-    ...clusters.map(
-      (cluster): CommandStep => ({
-        kind: 'command',
-        title: `Load ${DIRECTORY_IMAGE.name} into ${cluster.name}`,
-        argv: ['kind', 'load', 'docker-image', DIRECTORY_IMAGE.name, '--name', cluster.name],
-        timeoutSeconds: 300,
-      }),
-    ),
+    ...loadImages(s),
     ...clusters.map((cluster) => readNodeAddress(s, cluster)),
     writeTopology(s),
     {
@@ -234,6 +232,33 @@ export function planDown(options: PlanOptions): Plan {
     },
   ];
   return { name: 'down', preamble: [`State folder: ${s.state.root}`], steps: [toolCheck(steps), ...steps], diagnose: [], epilogue: [] };
+}
+
+/** The apiserver image built with its Dockerfile and loaded; or, with local images, every workload image loaded. */
+function loadImages(s: Setting): CommandStep[] {
+  const local = s.options.localImages;
+  const images = local ? local.workloadImages : [DIRECTORY_IMAGE.name];
+  const build: CommandStep[] = local
+    ? []
+    : [
+        {
+          kind: 'command',
+          title: `Build the apiserver and dirctl image ${DIRECTORY_IMAGE.name}`,
+          argv: ['docker', 'build', '-f', 'apps/apiserver/Dockerfile', '-t', DIRECTORY_IMAGE.name, '.'],
+          timeoutSeconds: 1200,
+        },
+      ];
+  return [
+    ...build,
+    ...s.clusters.map(
+      (cluster): CommandStep => ({
+        kind: 'command',
+        title: `Load ${images.length === 1 ? images[0] : `${images.length} images`} into ${cluster.name}`,
+        argv: ['kind', 'load', 'docker-image', ...images, '--name', cluster.name],
+        timeoutSeconds: 600,
+      }),
+    ),
+  ];
 }
 
 function clusterOf(s: Setting, td: TrustDomain): KindCluster {

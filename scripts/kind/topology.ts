@@ -27,6 +27,14 @@ export function withApiserverNodePort(base: TopologySpec): TopologySpec {
   };
 }
 
+/**
+ * `base` with every domain's workloads mounting the agent socket by hostPath, for clusters without the
+ * SPIFFE CSI driver's images; their namespace is then Pod Security `privileged` (see TrustDomainChart).
+ */
+export function withHostPathSockets(base: TopologySpec): TopologySpec {
+  return { ...base, trustDomains: base.trustDomains.map((td) => ({ ...td, agent: { ...td.agent, socket: 'hostPath' } })) };
+}
+
 /** The node's InternalIP as `kubectl get nodes -o jsonpath=...` printed it; throws unless it is one IPv4 address. */
 export function parseNodeAddress(stdout: string, cluster: string): string {
   const address = stdout.trim();
