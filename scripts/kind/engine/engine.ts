@@ -11,8 +11,10 @@
  * - unpacked into the cache folder, not installed: nothing on the system changes;
  * - started with `--ip-forward=false --ip-masq=false` (containers talk on their own bridges; nothing
  *   is routed or masqueraded off the machine), data-root, exec-root, pidfile and log under the cache
- *   folder, and HTTP(S)_PROXY pointing at a port on 127.0.0.1 that refuses connections, so that any
- *   image pull fails at once instead of leaving the machine.
+ *   folder, HTTP(S)_PROXY pointing at a port on 127.0.0.1 that refuses connections, so that any
+ *   image pull fails at once instead of leaving the machine, and `--dns=127.0.0.1`, so that Docker's
+ *   embedded DNS answers container names but never forwards a lookup off the machine (a pod asking
+ *   for `ghcr.io` gets an error instead of a query to the host's resolver).
  *
  * `stopDockerEngine()` stops only an engine this module started (its pidfile, checked against the
  * process's command line).
@@ -62,10 +64,10 @@ export interface EngineLayout {
   readonly stampFile: string;
 }
 
-/** Hash of the package set and of the files that fetch, unpack and start it. */
+/** Hash of the package set and of the file that fetches and unpacks it. */
 export function enginePackagesKey(packages: readonly DebRequest[] = ENGINE_PACKAGES): string {
   const hash = createHash('sha256').update(JSON.stringify(packages));
-  for (const file of ['engine.ts', 'debs.ts']) hash.update(readFileSync(path.join(__dirname, file)));
+  hash.update(readFileSync(path.join(__dirname, 'debs.ts')));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -98,6 +100,8 @@ export function dockerdArgs(layout: EngineLayout, socket = DOCKER_SOCKET): strin
     `--pidfile=${layout.pidFile}`,
     '--ip-forward=false',
     '--ip-masq=false',
+    // Upstream DNS of the embedded resolver: the host's loopback, where nothing answers.
+    '--dns=127.0.0.1',
     `--userland-proxy-path=${path.join(layout.root, 'usr', 'sbin', 'docker-proxy')}`,
   ];
 }
@@ -122,6 +126,7 @@ interface EngineState {
   readonly proxy: string;
   readonly packagesKey: string;
   readonly versions: Record<string, string>;
+  readonly args: readonly string[];
 }
 
 export interface DockerEngine {
@@ -161,6 +166,10 @@ export async function ensureDockerEngine(options: EnsureEngineOptions = {}): Pro
   const version = docker === undefined ? undefined : await serverVersion(docker);
   if (version !== undefined) {
     log(`${PREFIX} Docker engine ${version} answers${ours !== undefined ? ` (ours, pid ${ours})` : ''}`);
+    const startedWith = readState(layout)?.args;
+    if (ours !== undefined && JSON.stringify(startedWith) !== JSON.stringify(dockerdArgs(layout))) {
+      log(`${PREFIX} warning: our dockerd was started with other settings than these scripts use now; restart it (engine/main.ts stop, then start) when no cluster runs`);
+    }
     return { serverVersion: version, docker: docker!, ours: ours !== undefined, ...(ours !== undefined && { pid: ours }), layout };
   }
   if (options.start === false) throw new EngineError('no Docker engine answers `docker info`');
@@ -204,6 +213,7 @@ export async function ensureDockerEngine(options: EnsureEngineOptions = {}): Pro
       proxy: `http://127.0.0.1:${proxyPort}`,
       packagesKey: path.basename(layout.packagesDir),
       versions,
+      args: dockerdArgs(layout),
     };
     writeFileSync(layout.stateFile, `${JSON.stringify(state, null, 2)}\n`);
     const cli = docker ?? layout.dockerCli;
@@ -281,6 +291,9 @@ async function ensurePackages(layout: EngineLayout, log: Log): Promise<Record<st
     const init = path.join(layout.root, 'usr', 'bin', 'docker-init');
     if (!existsSync(init)) symlinkSync('tini-static', init);
     rmSync(path.join(layout.packagesDir, 'debs'), { recursive: true, force: true });
+    // Package sets of other keys are unused now (no engine of ours runs, or we would not be here).
+    const all = path.dirname(layout.packagesDir);
+    for (const other of readdirSync(all)) if (other !== path.basename(layout.packagesDir)) rmSync(path.join(all, other), { recursive: true, force: true });
     const versions = Object.fromEntries(debs.map((deb) => [deb.name, deb.version]));
     writeFileSync(layout.stampFile, `${JSON.stringify({ packages: ENGINE_PACKAGES, versions }, null, 2)}\n`);
     return versions;

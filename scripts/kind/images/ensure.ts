@@ -20,7 +20,7 @@ import { ensureHostTools } from './host-tools';
 import { contentHash, ensureImage, IMAGE_SPECS, imageKey, type FileSource, type SourceResolver } from './images';
 import { ensureNodeImage } from './node-image';
 import { ensureBaseImage } from './rootfs';
-import { KIND_VERSION, UNSERVED_IMAGES } from './versions';
+import { baseImageTag, KIND_VERSION, LOCAL_REPOSITORY, RECIPE_KEY_LABEL, UNSERVED_IMAGES } from './versions';
 
 export const PREFIX = '[kind:images]';
 
@@ -28,9 +28,8 @@ export interface SummaryRow {
   readonly what: string;
   /** Image tag or file path. */
   readonly result: string;
-  readonly status: 'built' | 'cached' | 'unavailable';
+  readonly status: 'built' | 'cached';
   readonly seconds: number;
-  readonly note?: string;
 }
 
 export interface KindImages {
@@ -44,6 +43,8 @@ export interface KindImages {
   /** Every image by its id (IMAGE_SPECS ids, plus `base` and `node`). */
   readonly images: Readonly<Record<string, string>>;
   readonly summary: readonly SummaryRow[];
+  /** Things to know: images built as stand-ins, and why. */
+  readonly notes: readonly string[];
   readonly seconds: number;
 }
 
@@ -53,7 +54,7 @@ export interface EnsureKindImagesOptions {
 }
 
 /** The Go builds, in the order they run (the long ones first, so their progress shows early). */
-const BUILD_ORDER: readonly GoBuildName[] = ['kubernetes', 'kind', 'containerd', 'runc', 'criTools', 'cniPlugins', 'etcd', 'coredns', 'pause'];
+const BUILD_ORDER: readonly GoBuildName[] = ['kubernetes', 'kind', 'containerd', 'runc', 'criTools', 'cniPlugins', 'etcd', 'coredns', 'pause', 'csi'];
 
 export async function ensureKindImages(options: EnsureKindImagesOptions = {}): Promise<KindImages> {
   const log = options.log ?? ((line: string) => console.log(line));
@@ -111,7 +112,8 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
   images.node = node.tag;
   summary.push({ what: 'node image', result: node.tag, status: node.cached ? 'cached' : 'built', seconds: node.seconds });
 
-  for (const unserved of await unservedImages(cacheDir)) summary.push(unserved);
+  const notes = await unservedNotes(cacheDir);
+  await pruneStale(docker, cacheDir, builds, base.key, node.tag, log);
 
   const result: KindImages = {
     engine,
@@ -120,6 +122,7 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
     nodeImage: node.tag,
     images,
     summary,
+    notes,
     seconds: elapsed(started),
   };
   writeFileSync(
@@ -127,6 +130,39 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
     `${JSON.stringify({ kind: result.kind, kubectl: result.kubectl, nodeImage: result.nodeImage, images, keys, at: new Date().toISOString() }, null, 2)}\n`,
   );
   return result;
+}
+
+/**
+ * Removes what earlier keys left behind: Go builds and rootfs tars of other keys, our base and node
+ * images of other keys, and dangling images carrying our label (an image rebuilt under the same tag
+ * leaves its predecessor untagged). An image a container still uses stays.
+ */
+async function pruneStale(docker: string, cacheDir: string, builds: Readonly<Record<GoBuildName, BuiltGo>>, baseKey: string, nodeTag: string, log: Log): Promise<void> {
+  const { readdirSync, rmSync } = await import('node:fs');
+  const removed: string[] = [];
+  const goDir = path.join(cacheDir, 'go');
+  const current = new Set(Object.values(builds).map((built) => path.basename(path.dirname(built.binDir))));
+  const names = new Set(Object.values(builds).map((built) => built.build.name));
+  for (const entry of existsSync(goDir) ? readdirSync(goDir) : []) {
+    const name = entry.replace(/-[0-9a-f]{16}$/, '');
+    if (names.has(name) && !current.has(entry)) {
+      rmSync(path.join(goDir, entry), { recursive: true, force: true });
+      removed.push(`go/${entry}`);
+    }
+  }
+  const rootfsDir = path.join(cacheDir, 'rootfs');
+  for (const entry of existsSync(rootfsDir) ? readdirSync(rootfsDir) : []) {
+    if (!entry.startsWith(baseKey)) {
+      rmSync(path.join(rootfsDir, entry), { recursive: true, force: true });
+      removed.push(`rootfs/${entry}`);
+    }
+  }
+  const ours = (await run(docker, ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${LOCAL_REPOSITORY}/*`])).stdout.split('\n').filter(Boolean);
+  for (const tag of ours.filter((tag) => tag !== nodeTag && tag !== baseImageTag(baseKey))) {
+    if (!(await run(docker, ['image', 'rm', tag], { allowFailure: true })).failed) removed.push(tag);
+  }
+  await run(docker, ['image', 'prune', '--force', '--filter', `label=${RECIPE_KEY_LABEL}`], { allowFailure: true });
+  if (removed.length > 0) log(`${PREFIX} removed what older recipes left: ${removed.join(', ')}`);
 }
 
 /** Logs start and end of an image build, but only when it builds (a cached image says nothing). */
@@ -172,10 +208,10 @@ async function goModuleDir(dir: string, module: string): Promise<string> {
 }
 
 /**
- * The images whose modules the proxy refuses. Asked again at most once a day (the answer is kept in
- * `<cache>/kind/unserved.json`), so a warm run makes no request.
+ * Why the stand-ins exist: the proxy's answer for each upstream module, asked again at most once a day
+ * (kept in `<cache>/kind/unserved.json`), so a warm run makes no request.
  */
-async function unservedImages(cacheDir: string): Promise<SummaryRow[]> {
+async function unservedNotes(cacheDir: string): Promise<string[]> {
   const { readFileSync } = await import('node:fs');
   const file = path.join(cacheDir, 'unserved.json');
   let known: Record<string, { at: number; error: string | null }> = {};
@@ -184,7 +220,7 @@ async function unservedImages(cacheDir: string): Promise<SummaryRow[]> {
   } catch {
     // first run
   }
-  const rows: SummaryRow[] = [];
+  const notes: string[] = [];
   for (const entry of UNSERVED_IMAGES) {
     const id = `${entry.module}@${entry.version}`;
     let answer = known[id];
@@ -194,14 +230,12 @@ async function unservedImages(cacheDir: string): Promise<SummaryRow[]> {
       answer = { at: Date.now(), error: error ?? null };
       known[id] = answer;
     }
-    rows.push({
-      what: `${entry.image.split('/').pop()!.split(':')[0]} (${id})`,
-      result: entry.image,
-      status: 'unavailable',
-      seconds: 0,
-      note: answer.error === null ? 'the module is served now: add a recipe' : `not built: ${answer.error.split('\n')[0]}`,
-    });
+    notes.push(
+      answer.error === null
+        ? `${entry.image} is a dirtk stand-in, but the proxy serves ${id} now: build it instead`
+        : `${entry.image} is a dirtk stand-in (build/csi): the proxy refuses ${id} (${answer.error.split('\n')[0]!.replace(/^.*: /, '')})`,
+    );
   }
   writeFileSync(file, `${JSON.stringify(known, null, 2)}\n`);
-  return rows;
+  return notes;
 }

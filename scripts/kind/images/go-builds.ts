@@ -20,8 +20,8 @@ export interface GoBuild {
   readonly dir: string;
   /** The version the module pins (for messages and the summary). */
   readonly version: string;
-  /** `go install` targets: `tool` (every tool the module declares) or a package. */
-  readonly target: 'tool' | '.';
+  /** `go install` target: `tool` (every tool the module declares), the module's package, or its commands. */
+  readonly target: 'tool' | '.' | './cmd/...';
   readonly cgo: boolean;
   readonly tags: readonly string[];
   readonly ldflags: readonly string[];
@@ -138,6 +138,16 @@ export const GO_BUILDS = {
     ldflags: ['-s', '-w'],
     binaries: { 'kind-pause': 'pause' },
   },
+  csi: {
+    name: 'csi',
+    dir: 'csi',
+    version: 'stand-in',
+    target: './cmd/...',
+    cgo: false,
+    tags: [],
+    ldflags: ['-s', '-w'],
+    binaries: same('spiffe-csi-driver', 'csi-node-driver-registrar'),
+  },
 } as const satisfies Record<string, GoBuild>;
 
 export type GoBuildName = keyof typeof GO_BUILDS;
@@ -153,19 +163,26 @@ export function goInstallArgs(build: GoBuild): string[] {
   ];
 }
 
-/** The files of a build module that make up its recipe (go.mod, go.sum, Go sources), sorted. */
+/** The files of a build module that make up its recipe (go.mod, go.sum, Go sources in any folder), sorted. */
 export function moduleFiles(build: GoBuild, modulesDir = BUILD_MODULES_DIR): string[] {
-  const dir = path.join(modulesDir, build.dir);
-  return readdirSync(dir)
-    .filter((file) => file === 'go.mod' || file === 'go.sum' || file.endsWith('.go'))
-    .sort()
-    .map((file) => path.join(dir, file));
+  const root = path.join(modulesDir, build.dir);
+  const files: string[] = [];
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(file);
+      else if (entry.name.endsWith('.go') || (dir === root && (entry.name === 'go.mod' || entry.name === 'go.sum'))) files.push(file);
+    }
+  };
+  visit(root);
+  return files;
 }
 
 /** Key of a build: its module's files, its settings and the Go version. */
 export function goBuildKey(build: GoBuild, goVersion: string, modulesDir = BUILD_MODULES_DIR): string {
+  const root = path.join(modulesDir, build.dir);
   const hash = createHash('sha256').update(JSON.stringify({ build, goVersion }));
-  for (const file of moduleFiles(build, modulesDir)) hash.update(path.basename(file)).update('\0').update(readFileSync(file));
+  for (const file of moduleFiles(build, modulesDir)) hash.update(path.relative(root, file)).update('\0').update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
 }
 

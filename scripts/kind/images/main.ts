@@ -8,11 +8,10 @@ import { ensureKindImages, PREFIX, type SummaryRow } from './ensure';
 
 export function summaryTable(rows: readonly SummaryRow[]): string {
   const header = ['what', 'tag / path', 'status', 'seconds'];
-  const lines = rows.map((row) => [row.what, row.result, row.status, row.status === 'unavailable' ? '-' : String(row.seconds)]);
+  const lines = rows.map((row) => [row.what, row.result, row.status, String(row.seconds)]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const format = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd();
-  const notes = rows.filter((row) => row.note !== undefined).map((row) => `  ${row.result}: ${row.note}`);
-  return [format(header), ...lines.map(format), ...(notes.length > 0 ? ['', 'notes:', ...notes] : [])].join('\n');
+  return [format(header), ...lines.map(format)].join('\n');
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -31,6 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const built = result.summary.filter((row) => row.status === 'built').length;
   console.log(summaryTable(result.summary));
   console.log('');
+  for (const note of result.notes) console.log(`note: ${note}`);
   console.log(`kind ${result.kind}`);
   console.log(`kubectl ${result.kubectl}`);
   console.log(`node image ${result.nodeImage}`);

@@ -28,6 +28,20 @@ export function nodeContainerdConfig(kindConfig: string): string {
   );
 }
 
+/** The systemd drop-in that keeps the node's containerd from pulling (see CONTAINERD_OFFLINE_DROPIN). */
+export const CONTAINERD_OFFLINE_DROPIN_PATH = '/etc/systemd/system/containerd.service.d/10-dirtk-offline.conf';
+
+/**
+ * Every image this node runs is in it or loaded with `kind load`; a missing one must fail at once, not
+ * go looking for a registry (and ask the host's DNS for its name). containerd's pulls honour
+ * HTTP(S)_PROXY, so both point at a port on the node's own loopback where nothing listens; the
+ * unit's Environment wins over proxy settings kind may put in systemd's DefaultEnvironment.
+ */
+export const CONTAINERD_OFFLINE_DROPIN = `# dirtk: an offline node. Image pulls go to a port where nothing listens and fail at once.
+[Service]
+Environment="HTTP_PROXY=http://127.0.0.1:9" "HTTPS_PROXY=http://127.0.0.1:9" "http_proxy=http://127.0.0.1:9" "https_proxy=http://127.0.0.1:9" "NO_PROXY=" "no_proxy="
+`;
+
 /**
  * The pod network: ptp (a veth per pod, routed through the node, so service traffic between pods of
  * the node always crosses the node's iptables, without br_netfilter) with host-local addresses from the

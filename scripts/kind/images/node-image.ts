@@ -13,7 +13,16 @@ import path from 'node:path';
 import { run, timed, type Log } from '../engine/progress';
 import { changeArgs, copyTreeInto, imageRecipeKey, pipeCommands } from './docker';
 import type { BuiltGo, GoBuildName } from './go-builds';
-import { CNI_TEMPLATE, CNI_TEMPLATE_PATH, DEFAULT_CNI_MANIFEST, defaultStorageManifest, nodeContainerdConfig, nodeSetupScript } from './node-files';
+import {
+  CNI_TEMPLATE,
+  CNI_TEMPLATE_PATH,
+  CONTAINERD_OFFLINE_DROPIN,
+  CONTAINERD_OFFLINE_DROPIN_PATH,
+  DEFAULT_CNI_MANIFEST,
+  defaultStorageManifest,
+  nodeContainerdConfig,
+  nodeSetupScript,
+} from './node-files';
 import { CONTROL_PLANE_IMAGES, KIND_VERSION, KUBERNETES_VERSION, nodeImageTag, RECIPE_KEY_LABEL } from './versions';
 
 /** kind's base image files this node takes (images/base/files in the kind module), and their modes. */
@@ -57,6 +66,7 @@ export function generatedNodeFiles(kindContainerdConfig: string): Record<string,
     '/kind/manifests/default-storage.yaml': defaultStorageManifest(),
     '/etc/containerd/config.toml': nodeContainerdConfig(kindContainerdConfig),
     [CNI_TEMPLATE_PATH]: CNI_TEMPLATE,
+    [CONTAINERD_OFFLINE_DROPIN_PATH]: CONTAINERD_OFFLINE_DROPIN,
   };
 }
 

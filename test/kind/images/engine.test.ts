@@ -22,6 +22,8 @@ describe('Docker engine', () => {
     const args = dockerdArgs(layout);
     expect(args).toContain('--ip-forward=false');
     expect(args).toContain('--ip-masq=false');
+    // The embedded DNS forwards names it does not know to the host's loopback, where nothing answers.
+    expect(args).toContain('--dns=127.0.0.1');
     expect(args).toContain('--host=unix:///var/run/docker.sock');
     expect(args).toContain('--data-root=/cache/dirtk/engine/data');
     expect(args).toContain('--exec-root=/cache/dirtk/engine/run');

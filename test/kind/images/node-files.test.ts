@@ -9,6 +9,8 @@ import { generatedNodeFiles } from '../../../scripts/kind/images/node-image';
 import {
   CNI_TEMPLATE,
   CNI_TEMPLATE_PATH,
+  CONTAINERD_OFFLINE_DROPIN,
+  CONTAINERD_OFFLINE_DROPIN_PATH,
   DEFAULT_CNI_MANIFEST,
   defaultStorageManifest,
   LOCAL_VOLUMES,
@@ -99,9 +101,23 @@ describe('node setup', () => {
   it('writes /kind/version, both manifests, containerd\'s config and the CNI template', () => {
     const files = generatedNodeFiles(KIND_CONTAINERD_CONFIG);
     expect(Object.keys(files).sort()).toEqual(
-      ['/kind/version', '/kind/manifests/default-cni.yaml', '/kind/manifests/default-storage.yaml', '/etc/containerd/config.toml', CNI_TEMPLATE_PATH].sort(),
+      [
+        '/kind/version',
+        '/kind/manifests/default-cni.yaml',
+        '/kind/manifests/default-storage.yaml',
+        '/etc/containerd/config.toml',
+        CNI_TEMPLATE_PATH,
+        CONTAINERD_OFFLINE_DROPIN_PATH,
+      ].sort(),
     );
     expect(files['/kind/version']).toBe('v1.36.1');
+  });
+
+  it('keeps the node\'s containerd from pulling: every proxy variable at a refusing port on the node\'s loopback', () => {
+    expect(CONTAINERD_OFFLINE_DROPIN_PATH).toBe('/etc/systemd/system/containerd.service.d/10-dirtk-offline.conf');
+    expect(CONTAINERD_OFFLINE_DROPIN).toContain('[Service]\n');
+    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) expect(CONTAINERD_OFFLINE_DROPIN).toContain(`"${name}=http://127.0.0.1:9"`);
+    expect(CONTAINERD_OFFLINE_DROPIN).toContain('"NO_PROXY="');
   });
 });
 
