@@ -6,6 +6,7 @@
  * answers and none can be started (not root).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../spire/install';
@@ -39,7 +40,20 @@ function kindScript(command: 'up' | 'test' | 'down'): Promise<{ code: number | n
 
 const MINUTE = 60_000;
 
+/**
+ * Datagrams the host has routed from one interface to another (`Ip: ForwDatagrams`). Traffic between the
+ * Kind nodes is bridged on their Docker network and traffic to the host is delivered locally, so neither
+ * counts; a packet leaving a cluster for anywhere else would have to be forwarded, and would.
+ */
+function forwardedDatagrams(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Ip:'));
+  const [names, values] = lines.map((line) => line.split(/\s+/).slice(1));
+  return Number(values![names!.indexOf('ForwDatagrams')]);
+}
+
 describe.skipIf(skipReason !== undefined)(`two Kind clusters${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  const forwardedBefore = forwardedDatagrams();
+
   afterAll(async () => {
     expect((await kindScript('down')).code).toBe(0);
   }, 10 * MINUTE);
@@ -56,4 +70,9 @@ describe.skipIf(skipReason !== undefined)(`two Kind clusters${skipReason ? ` (sk
     expect(rows).toHaveLength(10);
     expect(rows.every((row) => row.endsWith(' ok'))).toBe(true);
   }, 15 * MINUTE);
+
+  it('kept every packet on the machine: the host forwarded none and does not forward', () => {
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe('0');
+    expect(forwardedDatagrams()).toBe(forwardedBefore);
+  });
 });
