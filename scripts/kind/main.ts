@@ -10,7 +10,7 @@ import { EXAMPLE_FEDERATION } from '../../topology';
 import { stopDockerEngine } from './engine/engine';
 import { withHostPatches } from './images/cluster-config';
 import { ensureKindImages } from './images/ensure';
-import { WORKLOAD_IMAGES } from './images/versions';
+import { CLUSTER_WORKLOAD_IMAGES } from './images/load';
 import type { KindClusterConfig } from './clusters';
 import { planDown, planTest, planUp, type PlanOptions } from './plan';
 import { printPlan, runPlan } from './run';
@@ -53,7 +53,7 @@ async function main(argv: readonly string[]): Promise<number> {
  * needed, and puts those two programs first on PATH; a dry run builds nothing and names the image it would use.
  */
 async function localImages(dryRun: boolean): Promise<NonNullable<PlanOptions['localImages']>> {
-  const workloadImages = Object.values(WORKLOAD_IMAGES);
+  const workloadImages = CLUSTER_WORKLOAD_IMAGES;
   // withHostPatches keeps the config's own networking fields, so the subnets are still there.
   const patch = (config: KindClusterConfig) => withHostPatches(config) as KindClusterConfig;
   if (dryRun) return { nodeImage: '<node image built by scripts/kind/images>', patch, workloadImages };

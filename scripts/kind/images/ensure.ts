@@ -43,7 +43,7 @@ export interface KindImages {
   /** Every image by its id (IMAGE_SPECS ids, plus `base` and `node`). */
   readonly images: Readonly<Record<string, string>>;
   readonly summary: readonly SummaryRow[];
-  /** Things to know: images built as stand-ins, and why. */
+  /** Things to know: images that cannot be built here, and why. */
   readonly notes: readonly string[];
   readonly seconds: number;
 }
@@ -54,7 +54,7 @@ export interface EnsureKindImagesOptions {
 }
 
 /** The Go builds, in the order they run (the long ones first, so their progress shows early). */
-const BUILD_ORDER: readonly GoBuildName[] = ['kubernetes', 'kind', 'containerd', 'runc', 'criTools', 'cniPlugins', 'etcd', 'coredns', 'pause', 'csi'];
+const BUILD_ORDER: readonly GoBuildName[] = ['kubernetes', 'kind', 'containerd', 'runc', 'criTools', 'cniPlugins', 'etcd', 'coredns', 'pause'];
 
 export async function ensureKindImages(options: EnsureKindImagesOptions = {}): Promise<KindImages> {
   const log = options.log ?? ((line: string) => console.log(line));
@@ -208,7 +208,7 @@ async function goModuleDir(dir: string, module: string): Promise<string> {
 }
 
 /**
- * Why the stand-ins exist: the proxy's answer for each upstream module, asked again at most once a day
+ * Why some images are not built: the proxy's answer for each upstream module, asked again at most once a day
  * (kept in `<cache>/kind/unserved.json`), so a warm run makes no request.
  */
 async function unservedNotes(cacheDir: string): Promise<string[]> {
@@ -232,8 +232,8 @@ async function unservedNotes(cacheDir: string): Promise<string[]> {
     }
     notes.push(
       answer.error === null
-        ? `${entry.image} is a dirtk stand-in, but the proxy serves ${id} now: build it instead`
-        : `${entry.image} is a dirtk stand-in (build/csi): the proxy refuses ${id} (${answer.error.split('\n')[0]!.replace(/^.*: /, '')})`,
+        ? `${entry.image} is not built, but the proxy serves ${id} now: add a recipe for it`
+        : `${entry.image} is not built: the proxy refuses ${id} (${answer.error.split('\n')[0]!.replace(/^.*: /, '')}); workloads mount the agent socket by hostPath`,
     );
   }
   writeFileSync(file, `${JSON.stringify(known, null, 2)}\n`);

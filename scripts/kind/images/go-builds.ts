@@ -138,16 +138,6 @@ export const GO_BUILDS = {
     ldflags: ['-s', '-w'],
     binaries: { 'kind-pause': 'pause' },
   },
-  csi: {
-    name: 'csi',
-    dir: 'csi',
-    version: 'stand-in',
-    target: './cmd/...',
-    cgo: false,
-    tags: [],
-    ldflags: ['-s', '-w'],
-    binaries: same('spiffe-csi-driver', 'csi-node-driver-registrar'),
-  },
 } as const satisfies Record<string, GoBuild>;
 
 export type GoBuildName = keyof typeof GO_BUILDS;

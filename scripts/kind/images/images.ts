@@ -15,7 +15,7 @@ import path from 'node:path';
 import { run } from '../engine/progress';
 import { changeArgs, copyTreeInto, imageRecipeKey, type ImageConfig } from './docker';
 import type { GoBuildName } from './go-builds';
-import { CONTROL_PLANE_IMAGES, RECIPE_KEY_LABEL, STAND_IN_IMAGES, STAND_IN_LABEL, UNSERVED_IMAGES, WORKLOAD_IMAGES } from './versions';
+import { CONTROL_PLANE_IMAGES, RECIPE_KEY_LABEL, WORKLOAD_IMAGES } from './versions';
 
 /** Where a file of an image comes from. */
 export type FileSource =
@@ -40,7 +40,7 @@ export interface ImageDir {
 export interface ImageSpec {
   readonly id: string;
   readonly tag: string;
-  readonly group: 'control-plane' | 'workload' | 'stand-in';
+  readonly group: 'control-plane' | 'workload';
   readonly files: readonly ImageFile[];
   readonly dirs?: readonly ImageDir[];
   readonly config: ImageConfig;
@@ -127,27 +127,7 @@ export const IMAGE_SPECS: readonly ImageSpec[] = [
       cmd: ['/app/apiserver.js'],
     },
   },
-  standIn('spiffe-csi-driver', STAND_IN_IMAGES.csiDriver),
-  standIn('csi-node-driver-registrar', STAND_IN_IMAGES.csiNodeDriverRegistrar),
 ];
-
-/** A stand-in (build/csi) at /<binary>, its entrypoint, labelled with the module it stands in for. */
-function standIn(binary: string, tag: string): ImageSpec {
-  const original = UNSERVED_IMAGES.find((entry) => entry.image === tag)!;
-  return {
-    id: binary,
-    tag,
-    group: 'stand-in',
-    files: [goBinary('csi', binary, `/${binary}`)],
-    config: {
-      entrypoint: [`/${binary}`],
-      labels: {
-        [STAND_IN_LABEL]: `${original.module}@${original.version}`,
-        'org.opencontainers.image.description': `dirtk stand-in for ${tag}: the proxy does not serve ${original.module}`,
-      },
-    },
-  };
-}
 
 /** Resolves a file source to a path on this machine, with a fingerprint of its content for the key. */
 export interface SourceResolver {

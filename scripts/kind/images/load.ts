@@ -5,10 +5,10 @@
  * policy then finds them on the node.
  */
 import { run } from '../engine/progress';
-import { STAND_IN_IMAGES, WORKLOAD_IMAGES } from './versions';
+import { WORKLOAD_IMAGES } from './versions';
 
-/** The images every dirtk cluster runs besides the control plane (the SPIFFE CSI images are stand-ins). */
-export const CLUSTER_WORKLOAD_IMAGES: readonly string[] = [...Object.values(WORKLOAD_IMAGES), ...Object.values(STAND_IN_IMAGES)];
+/** The images every dirtk cluster runs besides the control plane (no SPIFFE CSI images: see UNSERVED_IMAGES). */
+export const CLUSTER_WORKLOAD_IMAGES: readonly string[] = Object.values(WORKLOAD_IMAGES);
 
 export function kindLoadArgs(cluster: string, images: readonly string[] = CLUSTER_WORKLOAD_IMAGES): string[] {
   return ['load', 'docker-image', ...images, '--name', cluster];

@@ -4,8 +4,7 @@
  * built kind and node image and KIND_HOST_PATCHES, waits until every kube-system pod runs, starts a
  * SPIRE server from `ghcr.io/spiffe/spire-server:1.15.3` (imagePullPolicy IfNotPresent, uid 1000,
  * fsGroup 1000) on a volume claim of the default StorageClass, checks its health and the pod network
- * (cluster DNS, the kubernetes Service), mounts an inline volume of the SPIFFE CSI stand-ins, checks
- * that a missing image fails at the node's refusing proxy, then deletes the cluster (`--keep` leaves it).
+ * (cluster DNS, the kubernetes Service), checks that a missing image fails at the node's refusing proxy, then deletes the cluster (`--keep` leaves it).
  *
  * The kubeconfig is `<cache>/kind/smoke/kubeconfig`; `~/.kube/config` is never read or written. The
  * host only talks to the API server on 127.0.0.1 (kind's published port).
@@ -17,7 +16,7 @@ import { elapsed, run, timed } from '../engine/progress';
 import { withHostPatches } from './cluster-config';
 import { ensureKindImages } from './ensure';
 import { CLUSTER_WORKLOAD_IMAGES, loadImages } from './load';
-import { STAND_IN_IMAGES, WORKLOAD_IMAGES } from './versions';
+import { WORKLOAD_IMAGES } from './versions';
 
 const PREFIX = '[kind:smoke]';
 const CLUSTER = 'dirtk-images-smoke';
@@ -106,91 +105,6 @@ export function smokeManifest(): string {
   return docs.map((doc) => JSON.stringify(doc)).join('\n---\n') + '\n';
 }
 
-/** Where the smoke test puts a marker for the CSI driver to serve (the agent's socket folder on a real node). */
-const CSI_SOURCE_DIR = '/run/dirtk-smoke-agent-sockets';
-
-/**
- * The SPIFFE CSI stand-ins as constructs/spiffe-csi-driver.ts deploys them (same images, arguments,
- * mounts and propagation), and a pod with the inline read-only volume the apiserver uses.
- */
-export function csiManifest(): string {
-  const registrarPort = 9809;
-  const docs = [
-    {
-      apiVersion: 'storage.k8s.io/v1',
-      kind: 'CSIDriver',
-      metadata: { name: 'csi.spiffe.io' },
-      spec: { attachRequired: false, podInfoOnMount: true, fsGroupPolicy: 'None', volumeLifecycleModes: ['Ephemeral'] },
-    },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: { name: 'spiffe-csi-driver', namespace: NAMESPACE },
-      spec: {
-        selector: { matchLabels: { app: 'spiffe-csi-driver' } },
-        template: {
-          metadata: { labels: { app: 'spiffe-csi-driver' } },
-          spec: {
-            containers: [
-              {
-                name: 'spiffe-csi-driver',
-                image: STAND_IN_IMAGES.csiDriver,
-                imagePullPolicy: 'IfNotPresent',
-                args: ['-workload-api-socket-dir', '/spire-agent-socket', '-plugin-name', 'csi.spiffe.io', '-csi-socket-path', '/spiffe-csi/csi.sock'],
-                env: [{ name: 'MY_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
-                securityContext: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
-                volumeMounts: [
-                  { name: 'agent-socket-dir', mountPath: '/spire-agent-socket', readOnly: true },
-                  { name: 'csi-socket-dir', mountPath: '/spiffe-csi' },
-                  { name: 'mountpoint-dir', mountPath: '/var/lib/kubelet/pods', mountPropagation: 'Bidirectional' },
-                ],
-              },
-              {
-                name: 'node-driver-registrar',
-                image: STAND_IN_IMAGES.csiNodeDriverRegistrar,
-                imagePullPolicy: 'IfNotPresent',
-                args: ['--csi-address=/spiffe-csi/csi.sock', '--kubelet-registration-path=/var/lib/kubelet/plugins/csi.spiffe.io/csi.sock', `--http-endpoint=:${registrarPort}`],
-                ports: [{ name: 'healthz', containerPort: registrarPort }],
-                livenessProbe: { httpGet: { path: '/healthz', port: 'healthz' }, initialDelaySeconds: 5, periodSeconds: 30 },
-                securityContext: { runAsUser: 0, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-                volumeMounts: [
-                  { name: 'csi-socket-dir', mountPath: '/spiffe-csi' },
-                  { name: 'registration-dir', mountPath: '/registration' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'agent-socket-dir', hostPath: { path: CSI_SOURCE_DIR, type: 'DirectoryOrCreate' } },
-              { name: 'csi-socket-dir', hostPath: { path: '/var/lib/kubelet/plugins/csi.spiffe.io', type: 'DirectoryOrCreate' } },
-              { name: 'mountpoint-dir', hostPath: { path: '/var/lib/kubelet/pods', type: 'Directory' } },
-              { name: 'registration-dir', hostPath: { path: '/var/lib/kubelet/plugins_registry', type: 'Directory' } },
-            ],
-          },
-        },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'csi-client', namespace: NAMESPACE },
-      spec: {
-        securityContext: { runAsUser: 65532, runAsNonRoot: true },
-        containers: [
-          {
-            name: 'client',
-            image: WORKLOAD_IMAGES.spireServer,
-            imagePullPolicy: 'IfNotPresent',
-            command: ['sleep', 'infinity'],
-            volumeMounts: [{ name: 'spiffe-workload-api', mountPath: '/spiffe-workload-api', readOnly: true }],
-          },
-        ],
-        volumes: [{ name: 'spiffe-workload-api', csi: { driver: 'csi.spiffe.io', readOnly: true } }],
-      },
-    },
-  ];
-  return docs.map((doc) => JSON.stringify(doc)).join('\n---\n') + '\n';
-}
-
 interface PodList {
   items: { metadata: { name: string }; status: { phase?: string; containerStatuses?: { ready: boolean; restartCount: number }[] } }[];
 }
@@ -252,19 +166,6 @@ async function main(argv: readonly string[]): Promise<number> {
     await step('pod network: cluster DNS and the kubernetes Service from the pod', async () => {
       log((await kubectl(['exec', '-n', NAMESPACE, 'spire-server', '--', 'getent', 'hosts', 'kubernetes.default.svc.cluster.local'])).stdout);
       log((await kubectl(['exec', '-n', NAMESPACE, 'spire-server', '--', 'curl', '-sS', '-k', '--max-time', '10', 'https://kubernetes.default.svc/livez'])).stdout);
-    });
-    await step('SPIFFE CSI stand-ins: an inline csi.spiffe.io volume shows the agent folder, read-only', async () => {
-      await run(images.engine.docker, ['exec', `${CLUSTER}-control-plane`, 'sh', '-c', `mkdir -p ${CSI_SOURCE_DIR} && echo workload-api > ${CSI_SOURCE_DIR}/marker`]);
-      await kubectl(['apply', '-f', '-'], csiManifest());
-      await kubectl(['-n', NAMESPACE, 'rollout', 'status', 'daemonset/spiffe-csi-driver', '--timeout=180s']);
-      await kubectl(['wait', '-n', NAMESPACE, '--for=condition=Ready', 'pod/csi-client', '--timeout=180s']);
-      const marker = (await kubectl(['exec', '-n', NAMESPACE, 'csi-client', '--', 'cat', '/spiffe-workload-api/marker'])).stdout.trim();
-      if (marker !== 'workload-api') throw new Error(`the CSI volume shows ${JSON.stringify(marker)}, not the agent folder's marker`);
-      const write = await run(images.kubectl, ['--kubeconfig', kubeconfig, '--context', `kind-${CLUSTER}`, 'exec', '-n', NAMESPACE, 'csi-client', '--', 'touch', '/spiffe-workload-api/x'], { env, allowFailure: true });
-      if (!write.failed) throw new Error('the CSI volume is writable');
-      log(`marker read through the CSI volume; a write was refused: ${write.stderr.split('\n')[0]}`);
-      await kubectl(['delete', 'pod', '-n', NAMESPACE, 'csi-client', '--timeout=120s']);
-      log((await kubectl(['logs', '-n', NAMESPACE, 'daemonset/spiffe-csi-driver', '-c', 'spiffe-csi-driver'])).stdout);
     });
     await step('an image that is nowhere fails at once, without leaving the node', async () => {
       await kubectl(['run', '-n', NAMESPACE, 'absent', '--image=ghcr.io/dirtk/absent:0', '--image-pull-policy=IfNotPresent', '--restart=Never']);

@@ -49,25 +49,13 @@ export const WORKLOAD_IMAGES = {
 
 /**
  * Images the manifests name whose source the Go module proxy refuses (403 "not available" for every
- * version asked; asked again at most once a day). They are built as stand-ins instead (STAND_IN_IMAGES).
+ * version asked; asked again at most once a day). They are not built, and nothing stands in for them:
+ * clusters made from these images mount the agent socket by hostPath (`kind:up --local-images`).
  */
 export const UNSERVED_IMAGES = [
   { image: IMAGES.csiDriver, module: 'github.com/spiffe/spiffe-csi', version: 'v0.2.7' },
   { image: IMAGES.csiNodeDriverRegistrar, module: 'github.com/kubernetes-csi/node-driver-registrar', version: 'v2.15.0' },
 ] as const;
-
-/**
- * Stand-ins for UNSERVED_IMAGES, tagged as the manifests name them and labelled `dev.dirtk.stand-in`:
- * small programs in build/csi with the upstream command lines and behaviour (see their sources),
- * built from modules the proxy serves (the CSI spec, grpc, k8s.io/kubelet's plugin registration API).
- */
-export const STAND_IN_IMAGES = {
-  csiDriver: IMAGES.csiDriver,
-  csiNodeDriverRegistrar: IMAGES.csiNodeDriverRegistrar,
-} as const;
-
-/** The label of a stand-in image: what it stands in for. */
-export const STAND_IN_LABEL = 'dev.dirtk.stand-in';
 
 /** The repository of our own images (base, node); never pushed anywhere. */
 export const LOCAL_REPOSITORY = 'dirtk.local';

@@ -14,8 +14,6 @@ import {
   CONTROL_PLANE_IMAGES,
   KUBERNETES_VERSION,
   nodeImageTag,
-  STAND_IN_IMAGES,
-  STAND_IN_LABEL,
   UNSERVED_IMAGES,
   WORKLOAD_IMAGES,
 } from '../../../scripts/kind/images/versions';
@@ -125,9 +123,9 @@ describe('image names', () => {
     expect(UNSERVED_IMAGES.map((entry) => entry.image)).toEqual([IMAGES.csiDriver, IMAGES.csiNodeDriverRegistrar]);
   });
 
-  it('every control-plane, workload and stand-in image has exactly one recipe', () => {
+  it('every control-plane and workload image has exactly one recipe, and nothing stands in for an unserved one', () => {
     const tags = IMAGE_SPECS.map((spec) => spec.tag).sort();
-    expect(tags).toEqual([...Object.values(CONTROL_PLANE_IMAGES), ...Object.values(WORKLOAD_IMAGES), ...Object.values(STAND_IN_IMAGES)].sort());
+    expect(tags).toEqual([...Object.values(CONTROL_PLANE_IMAGES), ...Object.values(WORKLOAD_IMAGES)].sort());
     expect(new Set(IMAGE_SPECS.map((spec) => spec.id)).size).toBe(IMAGE_SPECS.length);
   });
 
@@ -159,32 +157,6 @@ describe('image recipes', () => {
     expect(spec('spire-server').files).toEqual([{ from: { kind: 'spire', binary: 'server' }, to: '/opt/spire/bin/spire-server' }]);
   });
 
-  it('the SPIFFE CSI images are stand-ins from build/csi, labelled with the module they stand in for', () => {
-    expect(STAND_IN_IMAGES).toEqual({ csiDriver: IMAGES.csiDriver, csiNodeDriverRegistrar: IMAGES.csiNodeDriverRegistrar });
-    expect(spec('spiffe-csi-driver')).toMatchObject({
-      tag: 'ghcr.io/spiffe/spiffe-csi-driver:0.2.7',
-      group: 'stand-in',
-      files: [{ from: { kind: 'go', build: 'csi', binary: 'spiffe-csi-driver' }, to: '/spiffe-csi-driver' }],
-      config: { entrypoint: ['/spiffe-csi-driver'], labels: { [STAND_IN_LABEL]: 'github.com/spiffe/spiffe-csi@v0.2.7' } },
-    });
-    expect(spec('csi-node-driver-registrar').config.labels?.[STAND_IN_LABEL]).toBe('github.com/kubernetes-csi/node-driver-registrar@v2.15.0');
-    expect(Object.values(GO_BUILDS.csi.binaries)).toEqual(['spiffe-csi-driver', 'csi-node-driver-registrar']);
-  });
-
-  it('the stand-ins accept the command lines constructs/spiffe-csi-driver.ts passes', () => {
-    const driver = readFileSync(path.join(BUILD_MODULES_DIR, 'csi/cmd/spiffe-csi-driver/main.go'), 'utf8');
-    const registrar = readFileSync(path.join(BUILD_MODULES_DIR, 'csi/cmd/csi-node-driver-registrar/main.go'), 'utf8');
-    const construct = readFileSync(path.join(__dirname, '../../../constructs/spiffe-csi-driver.ts'), 'utf8');
-    for (const flag of ['workload-api-socket-dir', 'plugin-name', 'csi-socket-path']) {
-      expect(construct).toContain(`'-${flag}'`);
-      expect(driver).toContain(`flag.String("${flag}"`);
-    }
-    for (const flag of ['csi-address', 'kubelet-registration-path', 'http-endpoint']) {
-      expect(construct).toContain(`--${flag}=`);
-      expect(registrar).toContain(`flag.String("${flag}"`);
-    }
-    expect(driver).toContain('os.Getenv("MY_NODE_NAME")');
-  });
 
   it('control-plane binaries are on PATH under the names kubeadm\'s manifests call', () => {
     for (const id of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
