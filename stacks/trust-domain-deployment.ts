@@ -30,8 +30,8 @@ export interface TrustDomainDeploymentArgs {
 
 /**
  * One SPIRE trust domain on its cluster: exactly the objects `cdk8s synth` writes for it, applied by two
- * `ConfigGroup`s (CRDs and namespaces first; the SPIRE custom resources once the controller manager
- * serves), plus a ClusterFederatedTrustDomain seeded with the bundle of each peer whose bundle is
+ * `ConfigGroup`s (CRDs, namespaces and SPIRE first; the SPIRE custom resources and the Directory
+ * workloads, which need the identities those register, once the controller manager serves), plus a ClusterFederatedTrustDomain seeded with the bundle of each peer whose bundle is
  * supplied at deploy time.
  */
 export class TrustDomainDeployment extends pulumi.ComponentResource {
@@ -66,16 +66,18 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
       (obj) => !seeded.some(({ manifest }) => obj.kind === manifest.kind && objectName(obj) === manifest.metadata.name),
     );
 
+    // The controller manager's webhook fails closed, so SPIRE custom resources wait until it serves: the
+    // first group is ready only once the server's pod (with the controller manager) is. The Directory
+    // workloads go with them: they become ready only with an identity, which those resources register.
+    const later = (obj: Record<string, unknown>) => isSpireResource(obj) || isInNamespace(obj, trustDomain.namespaces.directory);
     const group = new k8s.yaml.v2.ConfigGroup(
       name,
-      { objs: objs.filter((obj) => !isSpireResource(obj)), skipAwait },
+      { objs: objs.filter((obj) => !later(obj)), skipAwait },
       { parent: this, provider, transforms: [ignoreWebhookCaBundle] },
     );
-    // The controller manager's webhook fails closed, so SPIRE custom resources wait until it serves: the
-    // first group is ready only once the server's pod (with the controller manager) is.
-    const spireResources = new k8s.yaml.v2.ConfigGroup(
-      `${name}-spire-resources`,
-      { objs: objs.filter(isSpireResource), skipAwait },
+    const identities = new k8s.yaml.v2.ConfigGroup(
+      `${name}-identities`,
+      { objs: objs.filter(later), skipAwait },
       { parent: this, provider, dependsOn: [group] },
     );
 
@@ -93,7 +95,7 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
         },
         // The controller manager reads trustDomainBundle only when it creates the relationship; a later
         // bundle (the peer's CA rotated) would change nothing in SPIRE, so it should not show as a diff.
-        { parent: this, provider, dependsOn: [spireResources], ignoreChanges: ['spec.trustDomainBundle'] },
+        { parent: this, provider, dependsOn: [identities], ignoreChanges: ['spec.trustDomainBundle'] },
       );
     }
 
@@ -121,6 +123,10 @@ function ignoreWebhookCaBundle({ type, props, opts }: pulumi.ResourceTransformAr
   return type === 'kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration'
     ? { props, opts: pulumi.mergeOptions(opts, { ignoreChanges: ['webhooks[*].clientConfig.caBundle'] }) }
     : undefined;
+}
+
+function isInNamespace(obj: Record<string, unknown>, namespace: string): boolean {
+  return (obj.metadata as { namespace?: unknown } | undefined)?.namespace === namespace;
 }
 
 function objectName(obj: Record<string, unknown>): unknown {

@@ -2,11 +2,14 @@
  * `npm run kind:up|kind:test|kind:down [-- --dry-run] [-- --local-images]`: two Kind clusters, one per
  * trust domain of the example federation, deployed, federated and checked end to end. With
  * `--local-images` every image is built on this machine first (scripts/kind/images), the Docker engine
- * is started when none answers, and the built kind and kubectl are used. See scripts/kind/README.md.
+ * is started when none answers, the built kind and kubectl are used, and so is the Pulumi CLI built by
+ * the project (tools/pulumi): the first cluster is deployed with `pulumi up`, the second with kubectl, so
+ * both documented paths run. See scripts/kind/README.md.
  */
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../spire/install';
 import { EXAMPLE_FEDERATION } from '../../topology';
+import { ensurePulumi } from '../../tools/pulumi/build';
 import { stopDockerEngine } from './engine/engine';
 import { withHostPatches } from './images/cluster-config';
 import { ensureKindImages } from './images/ensure';
@@ -37,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
     projectRoot: PROJECT_ROOT,
     deployer: findOnPath('pulumi') === undefined ? 'kubectl' : 'pulumi',
     ...(local && { localImages: await localImages(dryRun) }),
+    ...(local && command === 'up' && { deployers: await bothDeployers(dryRun) }),
   };
   const plan = planner(options);
   if (dryRun) {
@@ -46,6 +50,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const passed = await runPlan(plan, PROJECT_ROOT, (line) => console.log(line));
   if (local && command === 'down') await stopDockerEngine({ log: (line) => console.log(line) });
   return passed ? 0 : 1;
+}
+
+/**
+ * The first cluster with `pulumi up` (the CLI, language host and provider built by the project, put first
+ * on PATH with their environment), the second with kubectl.
+ */
+async function bothDeployers(dryRun: boolean): Promise<PlanOptions['deployers']> {
+  if (!dryRun) {
+    const pulumi = await ensurePulumi({ log: (line) => console.log(line) });
+    Object.assign(process.env, pulumi.env);
+  }
+  const [first, second] = EXAMPLE_FEDERATION.trustDomains;
+  return { [first!.clusterName]: 'pulumi', [second!.clusterName]: 'kubectl' };
 }
 
 /**

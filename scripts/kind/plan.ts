@@ -37,6 +37,12 @@ export interface PlanOptions {
   readonly projectRoot: string;
   readonly deployer: Deployer;
   /**
+   * Per-cluster deployers, by cluster name, overriding `deployer` (e.g. one cluster with `pulumi up` and the
+   * other with kubectl, so that both documented paths run).
+   * @default every cluster with `deployer`
+   */
+  readonly deployers?: Readonly<Record<string, Deployer>>;
+  /**
    * Images built on this machine (`npm run kind:images`) instead of kind's and the registries': the node
    * image, the host's cluster-config patches and the workload images to load. The SPIFFE CSI driver is not
    * among them (its modules are not served here), so workloads mount the agent socket by hostPath.
@@ -129,9 +135,11 @@ export function planUp(options: PlanOptions): Plan {
     name: 'up',
     preamble: [
       `State folder: ${state.root}`,
-      options.deployer === 'pulumi'
-        ? 'Deploying with pulumi up (the Pulumi CLI is on PATH).'
-        : 'Deploying with kubectl apply --server-side (no Pulumi CLI on PATH).',
+      ...clusters.map((cluster) =>
+        deployerOf(s, cluster) === 'pulumi'
+          ? `Deploying ${cluster.trustDomain} with pulumi up.`
+          : `Deploying ${cluster.trustDomain} with kubectl apply --server-side.`,
+      ),
     ],
     steps: [toolCheck(steps), ...steps],
     diagnose: clusters.map(s.access),
@@ -261,6 +269,14 @@ function loadImages(s: Setting): CommandStep[] {
   ];
 }
 
+function deployerOf(s: Setting, cluster: KindCluster): Deployer {
+  return s.options.deployers?.[cluster.name] ?? s.options.deployer;
+}
+
+function usesPulumi(s: Setting): boolean {
+  return s.clusters.some((cluster) => deployerOf(s, cluster) === 'pulumi');
+}
+
 function clusterOf(s: Setting, td: TrustDomain): KindCluster {
   return s.clusters.find((cluster) => cluster.trustDomain === td.name)!;
 }
@@ -309,12 +325,12 @@ function prepareDeployment(s: Setting): TaskStep {
   const { state } = s;
   return {
     kind: 'task',
-    title: 'Split out the CRDs and Namespaces' + (s.options.deployer === 'pulumi' ? ' and write the Pulumi stack configs' : ''),
+    title: 'Split out the CRDs and Namespaces' + (usesPulumi(s) ? ' and write the Pulumi stack configs' : ''),
     effects: [
       ...s.clusters.flatMap((cluster) =>
         [state.crdsFile, state.namespacesFile, state.workloadsFile, state.spireResourcesFile].map((file) => file(cluster.trustDomain)),
       ),
-      ...(s.options.deployer === 'pulumi' ? [`${state.pulumiProject}/`, `${state.pulumiBackend}/`] : []),
+      ...(usesPulumi(s) ? [`${state.pulumiProject}/`, `${state.pulumiBackend}/`] : []),
     ].map((file) => `writes ${file}`),
     run: () => {
       for (const cluster of s.clusters) {
@@ -326,7 +342,7 @@ function prepareDeployment(s: Setting): TaskStep {
           spireResources: state.spireResourcesFile(td),
         });
       }
-      if (s.options.deployer === 'pulumi') writePulumiProject(s.options.projectRoot, state, s.topology.trustDomains);
+      if (usesPulumi(s)) writePulumiProject(s.options.projectRoot, state, s.topology.trustDomains);
     },
   };
 }
@@ -353,7 +369,7 @@ function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
     on(`Create Secret ${UPSTREAM_CA_SECRET} from the upstream CA of ${td.name}`, [
       '--namespace', td.namespaces.spire, 'create', 'secret', 'generic', UPSTREAM_CA_SECRET, `--from-file=${state.caFiles(td.name)}`,
     ]),
-    ...(s.options.deployer === 'pulumi'
+    ...(deployerOf(s, cluster) === 'pulumi'
       ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)
       : [
           on(`Apply the manifests of ${td.name} but the SPIRE custom resources`, ['apply', '--server-side', '-f', state.workloadsFile(td.name)], 300),

@@ -27,18 +27,25 @@ const STACK_REFERENCE = 'pulumi:pulumi:StackReference';
 
 type Manifest = Record<string, any>;
 
-/** The two ConfigGroups: the workloads, then the SPIRE custom resources (the webhook fails closed until the server serves). */
+/** Objects of the second group: SPIRE custom resources and the Directory workloads that need their identities. */
+const later = (obj: Manifest) => isSpireResource(obj) || obj.metadata?.namespace === 'dir';
+
+/**
+ * The two ConfigGroups: SPIRE first, then (the webhook fails closed until the controller manager serves)
+ * the SPIRE custom resources with the Directory workloads, which become ready only with those identities.
+ */
 function groups(run: { all(type: string): Array<{ name: string; inputs: Manifest }> }): { workloads: Manifest; spireResources: Manifest } {
   const all = run.all(CONFIG_GROUP);
-  expect(all.map((group) => group.name)).toEqual(['dir.example', 'dir.example-spire-resources']);
+  expect(all.map((group) => group.name)).toEqual(['dir.example', 'dir.example-identities']);
   return { workloads: all[0]!.inputs, spireResources: all[1]!.inputs };
 }
 
 /** What the stack applies through its ConfigGroups, as the synthesized order would list it. */
 function applied(run: Parameters<typeof groups>[0], manifests: Manifest[]): Manifest[] {
   const { workloads, spireResources } = groups(run);
-  expect(workloads.objs.some(isSpireResource)).toBe(false);
-  expect(spireResources.objs.every(isSpireResource)).toBe(true);
+  expect(workloads.objs.some(later)).toBe(false);
+  expect(spireResources.objs.every(later)).toBe(true);
+  expect(spireResources.objs.some((obj: Manifest) => obj.kind === 'Deployment')).toBe(true);
   const key = (obj: Manifest) => `${obj.kind} ${obj.metadata?.namespace ?? ''} ${obj.metadata?.name}`;
   const byKey = new Map([...workloads.objs, ...spireResources.objs].map((obj: Manifest) => [key(obj), obj]));
   expect(byKey.size).toBe(workloads.objs.length + spireResources.objs.length);
