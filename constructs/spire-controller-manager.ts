@@ -87,7 +87,10 @@ export class SpireControllerManager extends Construct {
         { name: HEALTH_PORT_NAME, containerPort: CONTROLLER_MANAGER.healthPort, protocol: 'TCP' },
         { name: 'cm-metrics', containerPort: CONTROLLER_MANAGER.metricsPort, protocol: 'TCP' },
       ],
-      ...httpProbes(HEALTH_PORT_NAME, '/healthz', '/readyz'),
+      livenessProbe: httpProbes(HEALTH_PORT_NAME, '/healthz', '/readyz').livenessProbe,
+      // Ready only once the webhook listens: it fails closed, and deployers apply the SPIRE custom
+      // resources as soon as this pod is ready (its /readyz is a ping that is up before the webhook).
+      readinessProbe: { tcpSocket: { port: k8s.IntOrString.fromString(WEBHOOK_PORT_NAME) }, initialDelaySeconds: 2, periodSeconds: 2, timeoutSeconds: 2 },
       resources: props.resources ?? resources(['25m', '250m'], ['32Mi', '128Mi']),
       securityContext: nonRootSecurityContext(),
       volumeMounts: [

@@ -352,7 +352,7 @@ function prepareDeployment(s: Setting): TaskStep {
  * the SPIRE custom resources go last, once the server (with the controller manager, whose webhook fails
  * closed) has rolled out; Pulumi orders them itself (stacks/trust-domain-deployment.ts).
  */
-function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
+function deployDomain(s: Setting, cluster: KindCluster): Step[] {
   const { state } = s;
   const td = s.domain(cluster);
   const access = s.access(cluster);
@@ -378,7 +378,17 @@ function deployDomain(s: Setting, cluster: KindCluster): CommandStep[] {
             ['--namespace', td.namespaces.spire, 'rollout', 'status', `statefulset/${SERVER.name}`, '--timeout=5m'],
             330,
           ),
-          on(`Apply the SPIRE custom resources of ${td.name}`, ['apply', '--server-side', '-f', state.spireResourcesFile(td.name)]),
+          // Ready is not yet serving: the webhook's Service may refuse for a few seconds after the rollout.
+          {
+            kind: 'poll' as const,
+            title: `Apply the SPIRE custom resources of ${td.name} in ${cluster.name}`,
+            argv: kubectl(access, 'apply', '--server-side', '-f', state.spireResourcesFile(td.name)),
+            everySeconds: 5,
+            timeoutSeconds: 180,
+            until: 'the controller manager’s webhook admits them',
+            check: (stdout: string) => ({ done: true, status: stdout.trim().split('\n').join('; ') }),
+            capture: `spire-resources:${cluster.name}`,
+          },
         ]),
   ];
 }

@@ -69,6 +69,12 @@ describe('SpireControllerManager', () => {
     expect(containerPort?.containerPort).toBe(config.webhook.port);
   });
 
+  it('is ready only once its fail-closed webhook listens on the port the Service routes to', () => {
+    const { construct, objects } = build();
+    const port = find(objects, 'Service', CONTROLLER_MANAGER.webhookService).spec.ports[0];
+    expect(construct.container.readinessProbe?.tcpSocket?.port.value).toBe(port.targetPort);
+  });
+
   it('grants exactly the reconciler permissions, bound to the server service account', () => {
     const { objects } = build();
     const name = `${DIR.namespaces.spire}-${CONTROLLER_MANAGER.name}`;
