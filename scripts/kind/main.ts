@@ -71,8 +71,7 @@ async function bothDeployers(dryRun: boolean): Promise<PlanOptions['deployers']>
  */
 async function localImages(dryRun: boolean): Promise<NonNullable<PlanOptions['localImages']>> {
   const workloadImages = CLUSTER_WORKLOAD_IMAGES;
-  // withHostPatches keeps the config's own networking fields, so the subnets are still there.
-  const patch = (config: KindClusterConfig) => withHostPatches(config) as KindClusterConfig;
+  const patch = (config: KindClusterConfig): KindClusterConfig => withHostPatches(config);
   if (dryRun) return { nodeImage: '<node image built by scripts/kind/images>', patch, workloadImages };
   const built = await ensureKindImages({ log: (line) => console.log(line) });
   process.env.PATH = [path.dirname(built.kind), path.dirname(built.kubectl), process.env.PATH].join(path.delimiter);

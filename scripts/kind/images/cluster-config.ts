@@ -33,8 +33,8 @@ export interface KindConfigInput {
 }
 
 /** `config` with KIND_HOST_PATCHES merged in (its own networking fields and patches kept). */
-export type WithHostPatches<T> = Omit<T, 'networking' | 'containerdConfigPatches' | 'kubeadmConfigPatches'> & {
-  readonly networking: Readonly<Record<string, unknown>> & { readonly disableDefaultCNI: true };
+export type WithHostPatches<T extends KindConfigInput> = Omit<T, 'networking' | 'containerdConfigPatches' | 'kubeadmConfigPatches'> & {
+  readonly networking: NonNullable<T['networking']> & { readonly disableDefaultCNI: true };
   readonly containerdConfigPatches: readonly string[];
   readonly kubeadmConfigPatches: readonly string[];
 };
@@ -42,7 +42,7 @@ export type WithHostPatches<T> = Omit<T, 'networking' | 'containerdConfigPatches
 export function withHostPatches<T extends KindConfigInput>(config: T): WithHostPatches<T> {
   return {
     ...config,
-    networking: { ...config.networking, ...KIND_HOST_PATCHES.networking },
+    networking: { ...(config.networking as NonNullable<T['networking']>), ...KIND_HOST_PATCHES.networking },
     containerdConfigPatches: [...(config.containerdConfigPatches ?? []), ...KIND_HOST_PATCHES.containerdConfigPatches],
     kubeadmConfigPatches: [...(config.kubeadmConfigPatches ?? []), ...KIND_HOST_PATCHES.kubeadmConfigPatches],
   };
