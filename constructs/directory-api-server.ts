@@ -5,10 +5,8 @@ import { ClusterSPIFFEID } from './custom-resources/cluster-spiffe-id';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from './hardening';
 import { appLabels, httpProbes, workloadApiSocket } from './workload';
 
-/** The container image built by `apps/apiserver/Dockerfile`, and where things are inside it. */
+/** Where things are inside the image built by `apps/apiserver/Dockerfile` (its name is the model's `apiserver.image`). */
 export const DIRECTORY_IMAGE = {
-  /** The tag the recipe's README builds and `kind load`s. */
-  name: 'dirtk/apiserver:dev',
   /** The apiserver bundle; the image's entrypoint is `node`, and this is its default argument. */
   apiserverEntry: '/app/apiserver.js',
   /** The dirctl bundle: `node /app/dirctl.js <command>` (`node` is on the image's PATH). */
@@ -165,11 +163,6 @@ export interface DirectoryApiServerProps {
   /** The trust domain the apiserver serves; it must have `apiserver` set (from the resolved topology). */
   readonly trustDomain: TrustDomain;
   /**
-   * The apiserver image, built from `apps/apiserver/Dockerfile`.
-   * @default DIRECTORY_IMAGE.name
-   */
-  readonly image?: string;
-  /**
    * The authorization policy.
    * @default ApiServerPolicy.default()
    */
@@ -213,8 +206,9 @@ export interface DirectoryApiServerProps {
  *
  * **Identity.** The ClusterSPIFFEID renders `spiffe://<td>/ns/<namespace>/sa/<service account>` (the
  * model's `apiserver.spiffeId`) for pods with the apiserver's labels in the directory namespace, pinned
- * with `k8s:ns:` and `k8s:sa:` selectors rather than `k8s:pod-image:`, which breaks with digests and
- * retags. Its class is the controller manager's. It federates with the domain's peers explicitly (see
+ * with `k8s:ns:` and `k8s:sa:` selectors and, when the model knows the image ID (`apiserver.imageId`: an
+ * image given by digest, or one loaded into the nodes), `k8s:container-image:<image ID>`, so another image
+ * run under the same service account gets no identity. Its class is the controller manager's. It federates with the domain's peers explicitly (see
  * `federatesWith`): the apiserver must hold their bundles to verify federated callers.
  *
  * **Pod.** Non-root (uid 65532), read-only root filesystem, no capabilities, no privilege escalation,
@@ -269,7 +263,11 @@ export class DirectoryApiServer extends Construct {
         spiffeIDTemplate: SERVICE_ACCOUNT_SPIFFE_ID_TEMPLATE,
         podSelector: { matchLabels: labels },
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-        workloadSelectorTemplates: [`k8s:ns:${namespace}`, `k8s:sa:${apiserver.serviceAccount}`],
+        workloadSelectorTemplates: [
+          `k8s:ns:${namespace}`,
+          `k8s:sa:${apiserver.serviceAccount}`,
+          ...(apiserver.imageId !== undefined ? [`k8s:container-image:${apiserver.imageId}`] : []),
+        ],
         // For tools that verify host names; dirtk clients verify the SPIFFE ID instead.
         dnsNameTemplates: [`${service}.svc`, service, DIRECTORY_API_SERVER.name],
         ...(federatesWith.length > 0 && { federatesWith: [...federatesWith] }),
@@ -314,7 +312,7 @@ export class DirectoryApiServer extends Construct {
 
     this.container = {
       name: DIRECTORY_API_SERVER.containerName,
-      image: props.image ?? DIRECTORY_IMAGE.name,
+      image: apiserver.image,
       imagePullPolicy: IMAGE_PULL_POLICY,
       args: [DIRECTORY_IMAGE.apiserverEntry],
       env,

@@ -80,4 +80,7 @@ export interface ApiServer {
   readonly nodePort?: number;
   /** `spiffe://<name>/ns/<directory namespace>/sa/<serviceAccount>`. */
   readonly spiffeId: string;
+  readonly image: string;
+  /** The image ID the kubelet reports for the apiserver's container; when set, the identity is tied to it. */
+  readonly imageId?: string;
 }

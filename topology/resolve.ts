@@ -1,7 +1,7 @@
 import { SpiffeId, TrustDomain as TrustDomainName } from '@dirtk/spiffe/spiffeid';
 import { parseGoDuration } from './duration';
 import type { ApiServer, BundleEndpoint, FederationEdge, Topology, TrustDomain } from './model';
-import type { BundleEndpointProfile, FederationEdgeSpec, TopologySpec, TrustDomainSpec } from './spec';
+import type { ApiServerSpec, BundleEndpointProfile, FederationEdgeSpec, TopologySpec, TrustDomainSpec } from './spec';
 
 /** One thing wrong with a topology: where (a path into the spec) and what. */
 export interface TopologyProblem {
@@ -283,6 +283,7 @@ function resolveApiServer(
     serviceType: td.apiserver?.serviceType ?? 'ClusterIP',
     ...(nodePort !== undefined && { nodePort }),
     spiffeId: `${id}/ns/${namespace}/sa/${serviceAccount}`,
+    ...resolveApiServerImage(td.apiserver ?? {}, path, report),
   };
   checkDnsSubdomain(serviceAccount, `${path}.serviceAccount`, 'service account name', report);
   if (apiserver.replicas !== 1) {
@@ -299,6 +300,47 @@ function resolveApiServer(
     }
   }
   return apiserver;
+}
+
+/** The apiserver image and, when it is known, the image ID the kubelet will report for it. */
+function resolveApiServerImage(spec: ApiServerSpec, path: string, report: Report): Pick<ApiServer, 'image' | 'imageId'> {
+  const image = spec.image ?? DEFAULT_APISERVER_IMAGE;
+  const reference = parseImageReference(image);
+  if (reference === undefined) {
+    report(`${path}.image`, `"${image}" is not an image reference (name[:tag][@sha256:<64 hex digits>], lower-case name)`);
+    return { image };
+  }
+  const derived = reference.digest && `${reference.repository}@${reference.digest}`;
+  const imageId = spec.imageId ?? derived;
+  if (spec.imageId !== undefined && !IMAGE_ID.test(spec.imageId)) {
+    report(`${path}.imageId`, `"${spec.imageId}" is not an image ID as the kubelet reports it (sha256:<64 hex digits> or <repository>@sha256:<64 hex digits>)`);
+  } else if (spec.imageId !== undefined && derived !== undefined && spec.imageId !== derived && !spec.imageId.startsWith('sha256:')) {
+    report(`${path}.imageId`, `"${spec.imageId}" contradicts the digest of image "${image}" (${derived})`);
+  }
+  return { image, ...(imageId !== undefined && { imageId }) };
+}
+
+/** The tag of the image `npm run build:apiserver` and the Dockerfile's README build; mutable, for development. */
+export const DEFAULT_APISERVER_IMAGE = 'dirtk/apiserver:dev';
+
+const IMAGE_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  `^(?<name>(?:(?<domain>[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)*(?::[0-9]+)?)/)?${IMAGE_COMPONENT}(?:/${IMAGE_COMPONENT})*)` +
+    `(?::(?<tag>[\\w][\\w.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$`,
+);
+const IMAGE_ID = /^(?:[a-z0-9.:/_-]+@)?sha256:[a-f0-9]{64}$/;
+
+/**
+ * An image reference as container runtimes normalize it: `repository` gains Docker Hub's domain and
+ * `library/` the way the kubelet reports it (`docker.io/library/busybox`).
+ */
+function parseImageReference(image: string): { readonly repository: string; readonly digest?: string } | undefined {
+  const match = IMAGE_REFERENCE.exec(image);
+  if (!match?.groups) return undefined;
+  const { name, domain, digest } = match.groups as { name: string; domain?: string; digest?: string };
+  const hasDomain = domain !== undefined && (domain.includes('.') || domain.includes(':') || domain === 'localhost');
+  const repository = hasDomain ? name : `docker.io/${name.includes('/') ? name : `library/${name}`}`;
+  return { repository, ...(digest !== undefined && { digest }) };
 }
 
 function domainPath(td: TrustDomainSpec, index: number): string {

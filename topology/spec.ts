@@ -284,4 +284,18 @@ export interface ApiServerSpec {
    * @default - assigned by Kubernetes
    */
   readonly nodePort?: number;
+  /**
+   * The apiserver's container image, built from `apps/apiserver/Dockerfile`. A reference by digest
+   * (`repo@sha256:…`) also ties the apiserver's SPIFFE ID to that image (see `imageId`).
+   * @default 'dirtk/apiserver:dev'
+   */
+  readonly image?: string;
+  /**
+   * The image ID the kubelet reports for the apiserver's container (`status.containerStatuses[].imageID`):
+   * `docker.io/org/apiserver@sha256:…` for an image pulled by digest, `sha256:<config digest>` for one loaded
+   * into the node (`kind load`). When known, only a container of that image gets the apiserver's SPIFFE ID
+   * (a `k8s:container-image` selector); without it, any pod of the apiserver's service account in its namespace does.
+   * @default - derived from `image` when it names a digest; otherwise none
+   */
+  readonly imageId?: string;
 }

@@ -14,6 +14,7 @@ import { stopDockerEngine } from './engine/engine';
 import { withHostPatches } from './images/cluster-config';
 import { ensureKindImages } from './images/ensure';
 import { CLUSTER_WORKLOAD_IMAGES } from './images/load';
+import { WORKLOAD_IMAGES } from './images/versions';
 import type { KindClusterConfig } from './clusters';
 import { planDown, planTest, planUp, type PlanOptions } from './plan';
 import { printPlan, runPlan } from './run';
@@ -70,12 +71,12 @@ async function bothDeployers(dryRun: boolean): Promise<PlanOptions['deployers']>
  * needed, and puts those two programs first on PATH; a dry run builds nothing and names the image it would use.
  */
 async function localImages(dryRun: boolean): Promise<NonNullable<PlanOptions['localImages']>> {
-  const workloadImages = CLUSTER_WORKLOAD_IMAGES;
   const patch = (config: KindClusterConfig): KindClusterConfig => withHostPatches(config);
-  if (dryRun) return { nodeImage: '<node image built by scripts/kind/images>', patch, workloadImages };
+  if (dryRun) return { nodeImage: '<node image built by scripts/kind/images>', patch, workloadImages: CLUSTER_WORKLOAD_IMAGES };
   const built = await ensureKindImages({ log: (line) => console.log(line) });
   process.env.PATH = [path.dirname(built.kind), path.dirname(built.kubectl), process.env.PATH].join(path.delimiter);
-  return { nodeImage: built.nodeImage, patch, workloadImages };
+  const workloadImages = [...CLUSTER_WORKLOAD_IMAGES.filter((image) => image !== WORKLOAD_IMAGES.apiserver), built.apiserver.image, built.apiserver.impostor];
+  return { nodeImage: built.nodeImage, patch, workloadImages, apiserver: built.apiserver };
 }
 
 main(process.argv.slice(2)).then(

@@ -6,7 +6,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
-import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE } from '../../constructs';
+import { DIRECTORY_API_SERVER } from '../../constructs';
+import type { PinnedApiServerImage } from './images/pinned-apiserver';
 import { resolveTopology, TOPOLOGY_FILE_ENV, type Topology, type TopologySpec, type TrustDomain } from '../../topology';
 import { SERVER } from '../../spire/kubernetes/layout';
 import { KIND_VERSION, kindClusters, type KindCluster, type KindClusterConfig } from './clusters';
@@ -17,10 +18,12 @@ import { resultTable } from './report';
 import { kindState, type KindState } from './state';
 import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
 import { toolCheck } from './tools';
-import { parseNodeAddress, UPSTREAM_CA_SECRET, withApiserverNodePort, withHostPathSockets, writeKindTopology } from './topology';
+import { parseNodeAddress, UPSTREAM_CA_SECRET, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, writeKindTopology } from './topology';
 import {
   apiserverAddress,
   checkResults,
+  imageTieJob,
+  imageTieManifests,
   VERIFICATION,
   verificationJobs,
   verificationManifests,
@@ -52,6 +55,12 @@ export interface PlanOptions {
     readonly nodeImage: string;
     readonly patch: (config: KindClusterConfig) => KindClusterConfig;
     readonly workloadImages: readonly string[];
+    /**
+     * The apiserver image by its ID: the apiserver runs it with its identity tied to the ID, and the test
+     * shows that its impostor gets no identity.
+     * @default the apiserver image of `base`, identity not tied to it
+     */
+    readonly apiserver?: PinnedApiServerImage;
   };
 }
 
@@ -67,7 +76,9 @@ interface Setting {
 }
 
 function setting(options: PlanOptions): Setting {
-  const spec = options.localImages ? withHostPathSockets(withApiserverNodePort(options.base)) : withApiserverNodePort(options.base);
+  const local = options.localImages;
+  const nodePorts = withApiserverNodePort(options.base);
+  const spec = local ? withPinnedApiServerImage(withHostPathSockets(nodePorts), local.apiserver) : nodePorts;
   const topology = resolveTopology(spec);
   const state = kindState(options.stateDir);
   return {
@@ -84,6 +95,7 @@ function setting(options: PlanOptions): Setting {
 const KIND_VERSION_OUTPUT = 'kind-version';
 const nodeAddressOutput = (cluster: string) => `node-address:${cluster}`;
 const verificationOutput = (job: VerificationJob) => `verification:${job.caller.name}`;
+const IMAGE_TIE_OUTPUT = 'verification:image-tie';
 
 /** Creates both clusters, loads the image, federates the domains with the zero-touch bootstrap and deploys them. */
 export function planUp(options: PlanOptions): Plan {
@@ -155,6 +167,8 @@ export function planTest(options: PlanOptions): Plan {
   const s = setting(options);
   const jobs = verificationJobs(s.topology);
   const serverCluster = clusterOf(s, jobs[0]!.server);
+  const impostor = s.options.localImages?.apiserver?.impostor;
+  const imageTie = impostor !== undefined ? { job: imageTieJob(jobs[0]!.server), impostor } : undefined;
   const steps: Step[] = [
     readNodeAddress(s, serverCluster),
     {
@@ -167,35 +181,11 @@ export function planTest(options: PlanOptions): Plan {
         for (const job of jobs) Yaml.save(s.state.verificationFile(job.caller.name), verificationManifests(job, apiserverAddress(job, address)));
       },
     },
-    ...jobs.flatMap((job): Step[] => {
-      const access = s.access(clusterOf(s, job.caller));
-      const namespace = job.caller.namespaces.directory;
-      return [
-        {
-          kind: 'command',
-          title: `Remove the verification Job of a previous run in ${access.cluster}`,
-          argv: kubectl(access, '--namespace', namespace, 'delete', 'job', VERIFICATION.job, '--ignore-not-found', '--cascade=foreground', '--wait', '--timeout=2m'),
-          timeoutSeconds: 150,
-        },
-        {
-          kind: 'command',
-          title: `Start the verification Job in ${access.cluster}: dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`,
-          argv: kubectl(access, 'apply', '--server-side', '-f', s.state.verificationFile(job.caller.name)),
-          timeoutSeconds: 120,
-        },
-        {
-          kind: 'poll',
-          title: `Wait for the verification pod in ${access.cluster} to finish`,
-          argv: kubectl(access, '--namespace', namespace, 'get', 'pods', '--selector', `batch.kubernetes.io/job-name=${VERIFICATION.job}`, '--output', 'json'),
-          everySeconds: 3,
-          timeoutSeconds: VERIFICATION.deadlineSeconds + 60,
-          until: 'the pod has Succeeded or Failed',
-          check: verificationPodProgress,
-          capture: verificationOutput(job),
-          hint: 'the pod never finished: its events and the failed pods below say why (e.g. an image that was not loaded)',
-        },
-      ];
-    }),
+    ...jobs.flatMap((job) =>
+      jobSteps(s.access(clusterOf(s, job.caller)), job.caller.namespaces.directory, VERIFICATION.job, s.state.verificationFile(job.caller.name), verificationOutput(job),
+        `dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`),
+    ),
+    ...(imageTie ? imageTieSteps(s, imageTie.job, imageTie.impostor) : []),
     {
       kind: 'task',
       title: 'Compare each call with the cross-domain matrix',
@@ -204,7 +194,8 @@ export function planTest(options: PlanOptions): Plan {
         'the logs below hold dirctl’s error of each call that exited non-zero. Unexpected exit 3 or UNAVAILABLE: no SVID or no ' +
         `connection (federation, node port); an unexpected PERMISSION_DENIED or OK: the apiserver’s policy (ConfigMap ${DIRECTORY_API_SERVER.policyConfigMap})`,
       run: ({ captured, log }) => {
-        const results = jobs.flatMap((job) => checkResults(job, captured(verificationOutput(job))));
+        const checked = [...jobs.map((job) => ({ job, output: verificationOutput(job) })), ...(imageTie ? [{ job: imageTie.job, output: IMAGE_TIE_OUTPUT }] : [])];
+        const results = checked.flatMap(({ job, output }) => checkResults(job, captured(output)));
         log(resultTable(results));
         const mismatches = results.filter((result) => !result.ok).length;
         if (mismatches > 0) throw new PlanFailure(`${mismatches} of ${results.length} calls did not get the expected outcome`);
@@ -218,6 +209,53 @@ export function planTest(options: PlanOptions): Plan {
     diagnose: s.clusters.map(s.access),
     epilogue: ['Every call got the outcome the cross-domain matrix expects.'],
   };
+}
+
+/** Deletes a previous run's Job, applies `file` and waits for the Job's pod to finish, capturing the pods as `capture`. */
+function jobSteps(access: ClusterAccess, namespace: string, job: string, file: string, capture: string, what: string): Step[] {
+  return [
+    {
+      kind: 'command',
+      title: `Remove the Job ${job} of a previous run in ${access.cluster}`,
+      argv: kubectl(access, '--namespace', namespace, 'delete', 'job', job, '--ignore-not-found', '--cascade=foreground', '--wait', '--timeout=2m'),
+      timeoutSeconds: 150,
+    },
+    {
+      kind: 'command',
+      title: `Start the Job ${job} in ${access.cluster}: ${what}`,
+      argv: kubectl(access, 'apply', '--server-side', '-f', file),
+      timeoutSeconds: 120,
+    },
+    {
+      kind: 'poll',
+      title: `Wait for the pod of ${job} in ${access.cluster} to finish`,
+      argv: kubectl(access, '--namespace', namespace, 'get', 'pods', '--selector', `batch.kubernetes.io/job-name=${job}`, '--output', 'json'),
+      everySeconds: 3,
+      timeoutSeconds: VERIFICATION.deadlineSeconds + 60,
+      until: 'the pod has Succeeded or Failed',
+      check: verificationPodProgress,
+      capture,
+      hint: 'the pod never finished: its events and the failed pods below say why (e.g. an image that was not loaded)',
+    },
+  ];
+}
+
+/** The image-tie Job (verification.ts) in the apiserver's cluster: its image gets the identity, the impostor none. */
+function imageTieSteps(s: Setting, job: VerificationJob, impostor: string): Step[] {
+  const file = s.state.imageTieFile(job.server.name);
+  return [
+    {
+      kind: 'task',
+      title: `Write the image-tie Job of ${job.server.name}`,
+      effects: [`writes ${file}`],
+      run: () => {
+        mkdirSync(path.dirname(file), { recursive: true });
+        Yaml.save(file, imageTieManifests(job.server, impostor));
+      },
+    },
+    ...jobSteps(s.access(clusterOf(s, job.server)), job.server.namespaces.directory, VERIFICATION.imageTieJob, file, IMAGE_TIE_OUTPUT,
+      `the apiserver's image and an impostor ask for the apiserver's identity`),
+  ];
 }
 
 /** Deletes both clusters and the state folder. */
@@ -245,14 +283,15 @@ export function planDown(options: PlanOptions): Plan {
 /** The apiserver image built with its Dockerfile and loaded; or, with local images, every workload image loaded. */
 function loadImages(s: Setting): CommandStep[] {
   const local = s.options.localImages;
-  const images = local ? local.workloadImages : [DIRECTORY_IMAGE.name];
+  const apiserverImages = [...new Set(s.topology.trustDomains.flatMap((td) => (td.apiserver ? [td.apiserver.image] : [])))];
+  const images = local ? local.workloadImages : apiserverImages;
   const build: CommandStep[] = local
     ? []
     : [
         {
           kind: 'command',
-          title: `Build the apiserver and dirctl image ${DIRECTORY_IMAGE.name}`,
-          argv: ['docker', 'build', '-f', 'apps/apiserver/Dockerfile', '-t', DIRECTORY_IMAGE.name, '.'],
+          title: `Build the apiserver and dirctl image ${apiserverImages.join(', ')}`,
+          argv: ['docker', 'build', '-f', 'apps/apiserver/Dockerfile', ...apiserverImages.flatMap((image) => ['-t', image]), '.'],
           timeoutSeconds: 1200,
         },
       ];

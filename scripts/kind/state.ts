@@ -28,6 +28,8 @@ export interface KindState {
   /** The SPIRE custom resources (ClusterSPIFFEID, ClusterFederatedTrustDomain, ...). */
   readonly spireResourcesFile: (trustDomain: string) => string;
   readonly verificationFile: (trustDomain: string) => string;
+  /** The image-tie Job of the apiserver of a trust domain. */
+  readonly imageTieFile: (trustDomain: string) => string;
   /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
   readonly pulumiProject: string;
   readonly pulumiStackConfig: (stack: string) => string;
@@ -52,6 +54,7 @@ export function kindState(root: string): KindState {
     workloadsFile: (td) => path.join(manifestsDir, `${td}.workloads.yaml`),
     spireResourcesFile: (td) => path.join(manifestsDir, `${td}.spire-resources.yaml`),
     verificationFile: (td) => under('verification', `${td}.yaml`),
+    imageTieFile: (td) => under('verification', `${td}.image-tie.yaml`),
     pulumiProject,
     pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),
     pulumiBackend: under('pulumi', 'state'),

@@ -35,6 +35,15 @@ export function withHostPathSockets(base: TopologySpec): TopologySpec {
   return { ...base, trustDomains: base.trustDomains.map((td) => ({ ...td, agent: { ...td.agent, socket: 'hostPath' } })) };
 }
 
+/** `base` with every apiserver running `pinned.image`, its identity tied to `pinned.imageId`; `base` itself without `pinned`. */
+export function withPinnedApiServerImage(base: TopologySpec, pinned: { readonly image: string; readonly imageId: string } | undefined): TopologySpec {
+  if (pinned === undefined) return base;
+  return {
+    ...base,
+    trustDomains: base.trustDomains.map((td) => (td.apiserver ? { ...td, apiserver: { ...td.apiserver, image: pinned.image, imageId: pinned.imageId } } : td)),
+  };
+}
+
 /** The node's InternalIP as `kubectl get nodes -o jsonpath=...` printed it; throws unless it is one IPv4 address. */
 export function parseNodeAddress(stdout: string, cluster: string): string {
   const address = stdout.trim();

@@ -12,17 +12,22 @@ import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { canonicalJson } from '../../apps/apiserver/src/store/canonical-json';
 import { cidOf } from '../../apps/apiserver/src/store/cid';
+import { EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '../../apps/apiserver/src/dirctl/errors';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
+import { appLabels, workloadApiSocket, type WorkloadApiSocket } from '../../constructs/workload';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../../constructs/hardening';
 import type { Topology, TrustDomain } from '../../topology';
 
 export const VERIFICATION = {
   job: 'dirtk-verify',
+  imageTieJob: 'dirtk-verify-image-tie',
   recordConfigMap: 'dirtk-verify-record',
   recordDir: '/etc/dirtk-verify',
   recordFile: 'record.json',
   /** dirctl's `--timeout`, which includes waiting for the pod's first SVID. */
   dirctlTimeoutSeconds: 120,
+  /** dirctl's `--timeout` in the image-tie Job, whose impostor waits all of it for an SVID that never comes. */
+  imageTieTimeoutSeconds: 45,
   /** The Job's `activeDeadlineSeconds`: the pod is stopped after this, so the poll for it always ends. */
   deadlineSeconds: 300,
 } as const;
@@ -38,7 +43,8 @@ export const VERIFICATION_RECORD = {
 export const VERIFICATION_RECORD_CID = cidOf(Buffer.from(canonicalJson(VERIFICATION_RECORD), 'utf8'));
 
 export type Relation = 'own' | 'federated';
-export type Outcome = 'allowed' | 'denied';
+/** `unidentified`: the workload got no SVID (dirctl exits 3). */
+export type Outcome = 'allowed' | 'denied' | 'unidentified';
 
 export interface Check {
   /** The container name, and the call's name in the summary table. */
@@ -121,6 +127,49 @@ export function apiserverAddress(job: VerificationJob, serverNodeAddress: string
   return `${serverNodeAddress}:${nodePort}`;
 }
 
+/** One dirctl call of `check` against `serverAddress`, as a container of `image`. */
+function dirctlContainer(
+  check: Check,
+  image: string,
+  server: TrustDomain,
+  serverAddress: string,
+  socket: WorkloadApiSocket,
+  { extraMounts = [], timeoutSeconds = VERIFICATION.dirctlTimeoutSeconds }: { extraMounts?: k8s.VolumeMount[]; timeoutSeconds?: number } = {},
+): k8s.Container {
+  return {
+    name: check.name,
+    image,
+    imagePullPolicy: IMAGE_PULL_POLICY,
+    command: ['node', DIRECTORY_IMAGE.dirctlEntry],
+    args: [...check.dirctl, '--server', serverAddress, '--server-trust-domain', server.name, '--timeout', String(timeoutSeconds), '--json'],
+    env: [socket.env],
+    volumeMounts: [socket.volumeMount, ...extraMounts],
+    securityContext: nonRootSecurityContext(),
+    resources: resources(['10m', '500m'], ['64Mi', '256Mi']),
+  };
+}
+
+/** A Job that runs once, stops at the deadline, and has no API token or service links. */
+function oneShotJob(chart: Chart, id: string, name: string, namespace: string, labels: Record<string, string>, pod: k8s.PodSpec): k8s.KubeJob {
+  return new k8s.KubeJob(chart, id, {
+    metadata: { name, namespace, labels },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: VERIFICATION.deadlineSeconds,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: nonRootPodSecurityContext(DIRECTORY_IMAGE.uid),
+          ...pod,
+        },
+      },
+    },
+  });
+}
+
 /** The record ConfigMap and the Job, in the caller's directory namespace. */
 export function verificationManifests(job: VerificationJob, serverAddress: string): Record<string, unknown>[] {
   const chart = new Chart(new App(), 'verification');
@@ -132,43 +181,53 @@ export function verificationManifests(job: VerificationJob, serverAddress: strin
     metadata: { name: VERIFICATION.recordConfigMap, namespace, labels },
     data: { [VERIFICATION.recordFile]: `${JSON.stringify(VERIFICATION_RECORD, null, 2)}\n` },
   });
-  const container = (check: Check): k8s.Container => ({
-    name: check.name,
-    image: DIRECTORY_IMAGE.name,
-    imagePullPolicy: IMAGE_PULL_POLICY,
-    command: ['node', DIRECTORY_IMAGE.dirctlEntry],
-    args: [
-      ...check.dirctl,
-      '--server', serverAddress,
-      '--server-trust-domain', job.server.name,
-      '--timeout', String(VERIFICATION.dirctlTimeoutSeconds),
-      '--json',
-    ],
-    env: [client.workloadApi.env],
-    volumeMounts: [client.workloadApi.volumeMount, { name: 'record', mountPath: VERIFICATION.recordDir, readOnly: true }],
-    securityContext: nonRootSecurityContext(),
-    resources: resources(['10m', '500m'], ['64Mi', '256Mi']),
-  });
+  const image = job.server.apiserver!.image;
+  const recordMount = { name: 'record', mountPath: VERIFICATION.recordDir, readOnly: true };
+  const container = (check: Check) => dirctlContainer(check, image, job.server, serverAddress, client.workloadApi, { extraMounts: [recordMount] });
   const first = job.checks.filter((check) => check.first);
-  new k8s.KubeJob(chart, 'Job', {
-    metadata: { name: VERIFICATION.job, namespace, labels },
-    spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: VERIFICATION.deadlineSeconds,
-      template: {
-        metadata: { labels },
-        spec: {
-          restartPolicy: 'Never',
-          serviceAccountName: client.serviceAccountName,
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: nonRootPodSecurityContext(DIRECTORY_IMAGE.uid),
-          ...(first.length > 0 && { initContainers: first.map(container) }),
-          containers: job.checks.filter((check) => !check.first).map(container),
-          volumes: [client.workloadApi.volume, { name: 'record', configMap: { name: VERIFICATION.recordConfigMap } }],
-        },
-      },
-    },
+  oneShotJob(chart, 'Job', VERIFICATION.job, namespace, labels, {
+    serviceAccountName: client.serviceAccountName,
+    ...(first.length > 0 && { initContainers: first.map(container) }),
+    containers: job.checks.filter((check) => !check.first).map(container),
+    volumes: [client.workloadApi.volume, { name: 'record', configMap: { name: VERIFICATION.recordConfigMap } }],
+  });
+  return chart.toJson() as Record<string, unknown>[];
+}
+
+/** The image-tie check: the apiserver's own image and its impostor, side by side in one pod. */
+export const IMAGE_TIE_CHECKS: readonly Check[] = [
+  { ...syncList, name: 'genuine-image', expected: 'allowed' },
+  { ...syncList, name: 'impostor-image', expected: 'unidentified' },
+];
+
+/** The image-tie checks as a job of `server`'s own domain, for `checkResults`. */
+export function imageTieJob(server: TrustDomain): VerificationJob {
+  return { caller: server, server, relation: 'own', checks: IMAGE_TIE_CHECKS };
+}
+
+/**
+ * A Job in the apiserver's namespace, as its service account and with its pod labels, whose containers
+ * each ask for the apiserver's identity and call it: the apiserver's image (gets the identity: its call is
+ * allowed) and `impostor`, the same files under another image ID (gets none: dirctl exits 3). The pod
+ * matches the apiserver's Service selector, so it carries a readiness probe that never passes: the Service
+ * never sends it traffic.
+ */
+export function imageTieManifests(server: TrustDomain, impostor: string): Record<string, unknown>[] {
+  const apiserver = server.apiserver;
+  if (apiserver?.imageId === undefined) throw new Error(`the apiserver of ${server.name} is not tied to an image ID (apiserver.imageId)`);
+  const chart = new Chart(new App(), 'image-tie');
+  const socket = workloadApiSocket(server);
+  const serverAddress = `${DIRECTORY_API_SERVER.name}.${server.namespaces.directory}.svc:${apiserver.port}`;
+  const [genuine, impostorCheck] = IMAGE_TIE_CHECKS as [Check, Check];
+  const options = { timeoutSeconds: VERIFICATION.imageTieTimeoutSeconds };
+  const neverReady: k8s.Probe = { tcpSocket: { port: k8s.IntOrString.fromNumber(1) }, periodSeconds: 60 };
+  oneShotJob(chart, 'Job', VERIFICATION.imageTieJob, server.namespaces.directory, { ...appLabels(DIRECTORY_API_SERVER.name), 'dirtk.io/verification': 'image-tie' }, {
+    serviceAccountName: apiserver.serviceAccount,
+    containers: [
+      { ...dirctlContainer(genuine, apiserver.image, server, serverAddress, socket, options), readinessProbe: neverReady },
+      { ...dirctlContainer(impostorCheck, impostor, server, serverAddress, socket, options), readinessProbe: neverReady },
+    ],
+    volumes: [socket.volume],
   });
   return chart.toJson() as Record<string, unknown>[];
 }
@@ -176,16 +235,15 @@ export function verificationManifests(job: VerificationJob, serverAddress: strin
 /** What dirctl's exit code means for a call: allowed, denied, or something else went wrong. */
 export function describeExit(code: number): { readonly outcome: Outcome | 'error'; readonly text: string } {
   if (code === 0) return { outcome: 'allowed', text: 'allowed (exit 0)' };
-  if (code === 100 + grpcStatus.PERMISSION_DENIED) return { outcome: 'denied', text: `denied (exit ${code})` };
-  const meaning =
-    code > 100 && code <= 116
-      ? grpcStatus[code - 100]
-      : { 1: 'server failure or dirctl error', 2: 'usage error', 3: 'no SVID or connection setup failed' }[code];
+  if (code === EXIT_GRPC_BASE + grpcStatus.PERMISSION_DENIED) return { outcome: 'denied', text: `denied (exit ${code})` };
+  if (code === EXIT_SETUP) return { outcome: 'unidentified', text: `no SVID or no connection (exit ${code})` };
+  const meaning = code > EXIT_GRPC_BASE && code <= EXIT_GRPC_BASE + 16 ? grpcStatus[code - EXIT_GRPC_BASE] : { [EXIT_FAILED]: 'server failure or dirctl error', [EXIT_USAGE]: 'usage error' }[code];
   return { outcome: 'error', text: `error (exit ${code}${meaning ? `: ${meaning}` : ''})` };
 }
 
 export function expectedText(outcome: Outcome): string {
-  return outcome === 'allowed' ? 'allowed (exit 0)' : `denied (exit ${100 + grpcStatus.PERMISSION_DENIED})`;
+  if (outcome === 'allowed') return 'allowed (exit 0)';
+  return outcome === 'denied' ? `denied (exit ${EXIT_GRPC_BASE + grpcStatus.PERMISSION_DENIED})` : `no SVID or no connection (exit ${EXIT_SETUP})`;
 }
 
 interface ContainerStatus {

@@ -114,7 +114,7 @@ describe('DirectoryApiServer', () => {
       expect(pod.containers).toHaveLength(1);
       expect(pod).not.toHaveProperty('initContainers');
       expect(container.imagePullPolicy).toBe('IfNotPresent');
-      expect(container.image).toBe(DIRECTORY_IMAGE.name);
+      expect(container.image).toBe(td.apiserver!.image);
       expect(container.args).toEqual([DIRECTORY_IMAGE.apiserverEntry]);
       expect(container.resources.limits).toMatchObject({ cpu: expect.anything(), memory: expect.anything() });
     }
@@ -206,8 +206,23 @@ describe('DirectoryApiServer', () => {
       expect(selects(identity.spec.namespaceSelector, { 'kubernetes.io/metadata.name': namespace })).toBe(true);
       expect(selects(identity.spec.namespaceSelector, { 'kubernetes.io/metadata.name': td.namespaces.spire })).toBe(false);
       expect(identity.spec.workloadSelectorTemplates).toEqual([`k8s:ns:${namespace}`, `k8s:sa:${td.apiserver!.serviceAccount}`]);
-      expect(identity.spec.workloadSelectorTemplates.join(' ')).not.toMatch(/pod-image|image/);
       expect(identity.metadata).not.toHaveProperty('namespace');
+    }
+  });
+
+  it('ties the identity to the image ID when the model knows it, and runs that image', () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const loaded = `sha256:${'cd'.repeat(32)}`;
+    const cases = [
+      { apiserver: { image: `registry.example:5000/dir/apiserver@${digest}` }, image: `registry.example:5000/dir/apiserver@${digest}`, id: `registry.example:5000/dir/apiserver@${digest}` },
+      { apiserver: { image: `dirtk/apiserver:1.0@${digest}` }, image: `dirtk/apiserver:1.0@${digest}`, id: `docker.io/dirtk/apiserver@${digest}` },
+      { apiserver: { image: 'dirtk/apiserver:0123abcd', imageId: loaded }, image: 'dirtk/apiserver:0123abcd', id: loaded },
+    ];
+    for (const { apiserver, image, id } of cases) {
+      const td = resolveTopology({ trustDomains: [{ name: 'pinned.example', clusterName: 'pinned', apiserver }] }).trustDomains[0]!;
+      const { identity, deployment } = build(td);
+      expect(identity.spec.workloadSelectorTemplates).toEqual([`k8s:ns:${td.namespaces.directory}`, `k8s:sa:${td.apiserver!.serviceAccount}`, `k8s:container-image:${id}`]);
+      expect(deployment.spec.template.spec.containers[0].image).toBe(image);
     }
   });
 

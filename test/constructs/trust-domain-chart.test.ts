@@ -1,4 +1,5 @@
 import { Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIRECTORY_API_SERVER, DIRECTORY_CLIENT, SpireCrdsChart, TrustDomainChart } from '../../constructs';
 import { ensureSpire } from '../../spire/install';
@@ -179,10 +180,10 @@ describe('TrustDomainChart', () => {
     const chart = new TrustDomainChart(Testing.app(), 'dir.example', {
       topology: EXAMPLE,
       trustDomain: 'dir.example',
-      apiServer: { image: 'registry.example/dirtk/apiserver:1.0' },
+      apiServer: { resources: { limits: { cpu: k8s.Quantity.fromString('3') } } },
     });
     const deployment = find(Testing.synth(chart) as Manifest[], 'Deployment', DIRECTORY_API_SERVER.name);
-    expect(containers(deployment)[DIRECTORY_API_SERVER.containerName]!.image).toBe('registry.example/dirtk/apiserver:1.0');
+    expect(containers(deployment)[DIRECTORY_API_SERVER.containerName]!.resources).toEqual({ limits: { cpu: '3' } });
   });
 
   it('rejects a trust domain the topology does not have', () => {

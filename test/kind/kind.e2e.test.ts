@@ -92,8 +92,13 @@ describe('two Kind clusters', () => {
     const test = await kindScript('test');
     expect(test.code, test.output.split('\n').slice(-60).join('\n')).toBe(0);
     const rows = test.output.split('\n').filter((line) => /^(dir|dirctl)\.example +dir\.example /.test(line));
-    expect(rows).toHaveLength(10);
+    expect(rows).toHaveLength(12);
     expect(rows.every((row) => row.endsWith(' ok'))).toBe(true);
+    // The apiserver's identity is tied to its image: the same call from another image under its service account gets no SVID.
+    expect(rows.filter((row) => / (genuine|impostor)-image /.test(row)).map((row) => row.split(/ {2,}/).slice(2, 4))).toEqual([
+      ['genuine-image', 'allowed (exit 0)'],
+      ['impostor-image', 'no SVID or no connection (exit 3)'],
+    ]);
   }, 15 * MINUTE);
 
   it('kept every packet on the machine: the host forwarded none and does not forward', (context) => {

@@ -7,11 +7,13 @@ import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { openStore } from '../../apps/apiserver/src/store/store';
 import { ApiServerPolicy, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
 import { resultTable } from '../../scripts/kind/report';
-import { withApiserverNodePort } from '../../scripts/kind/topology';
+import { withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage } from '../../scripts/kind/topology';
+import { DirectoryApiServer } from '../../constructs/directory-api-server';
 import {
   apiserverAddress,
   checkResults,
   describeExit,
+  imageTieManifests,
   VERIFICATION_RECORD,
   VERIFICATION_RECORD_CID,
   verificationJobs,
@@ -66,7 +68,7 @@ describe('the verification Jobs', () => {
     expect(jobOf(job).spec.backoffLimit).toBe(0);
     expect(spec.volumes).toContainEqual(asJson(client.workloadApi.volume));
     for (const container of allContainers(job)) {
-      expect(container.image).toBe(DIRECTORY_IMAGE.name);
+      expect(container.image).toBe(job.server.apiserver!.image);
       expect(container.command).toEqual(['node', DIRECTORY_IMAGE.dirctlEntry]);
       expect(container.env).toEqual([asJson(client.workloadApi.env)]);
       expect(container.volumeMounts).toContainEqual(asJson(client.workloadApi.volumeMount));
@@ -129,6 +131,39 @@ describe('the verification Jobs', () => {
   });
 });
 
+describe('the image-tie Job', () => {
+  const imageId = `sha256:${'5a'.repeat(32)}`;
+  const pinned = resolveTopology(withPinnedApiServerImage(withHostPathSockets(withApiserverNodePort(EXAMPLE_FEDERATION)), { image: 'dirtk/apiserver:5a5a5a5a5a5a5a5a', imageId }));
+  const server = pinned.trustDomains[0]!;
+  const job = (imageTieManifests(server, 'dirtk/apiserver-impostor:5a5a5a5a5a5a5a5a') as Manifest[])[0]!;
+  const pod = job.spec.template.spec;
+
+  it('is valid for the Kubernetes schema', () => {
+    expect(() => new Job(job as never).validate()).not.toThrow();
+  });
+
+  it('is a pod the apiserver’s ClusterSPIFFEID selects, in its namespace and as its service account', () => {
+    const chart = new Chart(new App(), 'apiserver');
+    const apiserver = new DirectoryApiServer(chart, 'ApiServer', { trustDomain: server });
+    const identity = (chart.toJson() as Manifest[]).find((object) => object.kind === 'ClusterSPIFFEID')!;
+    expect(job.metadata.namespace).toBe(server.namespaces.directory);
+    expect(pod.serviceAccountName).toBe(apiserver.apiserver.serviceAccount);
+    for (const [key, value] of Object.entries(identity.spec.podSelector.matchLabels as Record<string, string>)) expect(job.spec.template.metadata.labels[key]).toBe(value);
+    expect(identity.spec.workloadSelectorTemplates).toContain(`k8s:container-image:${imageId}`);
+  });
+
+  it('runs the same call from the apiserver’s image and from the impostor, neither ever Ready for the Service', () => {
+    const [genuine, impostor] = pod.containers as Manifest[];
+    expect([genuine!.image, impostor!.image]).toEqual(['dirtk/apiserver:5a5a5a5a5a5a5a5a', 'dirtk/apiserver-impostor:5a5a5a5a5a5a5a5a']);
+    expect(impostor!.args).toEqual(genuine!.args);
+    for (const container of [genuine!, impostor!]) expect(container.readinessProbe.tcpSocket.port).toBe(1);
+  });
+
+  it('refuses an apiserver whose identity is not tied to an image', () => {
+    expect(() => imageTieManifests(EXAMPLE.trustDomains[0]!, 'x')).toThrow(/not tied to an image ID/);
+  });
+});
+
 describe('judging the pods', () => {
   const [own, federated] = JOBS as [VerificationJob, VerificationJob];
 
@@ -174,7 +209,7 @@ describe('judging the pods', () => {
       'allowed (exit 0)',
       'error (exit 1: server failure or dirctl error)',
       'error (exit 2: usage error)',
-      'error (exit 3: no SVID or connection setup failed)',
+      'no SVID or no connection (exit 3)',
       'error (exit 105: NOT_FOUND)',
       'denied (exit 107)',
       'error (exit 114: UNAVAILABLE)',

@@ -89,6 +89,38 @@ describe('resolveTopology defaults', () => {
   });
 });
 
+describe('resolveTopology: the apiserver image', () => {
+  const digest = `sha256:${'0f'.repeat(32)}`;
+  const apiserverOf = (apiserver: NonNullable<TrustDomainSpec['apiserver']>) => resolveTopology({ trustDomains: [domain({ apiserver })] }).trustDomains[0]!.apiserver!;
+
+  it('runs the development tag, with no image ID, by default', () => {
+    expect(apiserverOf({})).toMatchObject({ image: 'dirtk/apiserver:dev' });
+    expect(apiserverOf({})).not.toHaveProperty('imageId');
+  });
+
+  it.each([
+    [`dirtk/apiserver@${digest}`, `docker.io/dirtk/apiserver@${digest}`],
+    [`apiserver:1.2@${digest}`, `docker.io/library/apiserver@${digest}`],
+    [`ghcr.io/org/dir/apiserver:v1@${digest}`, `ghcr.io/org/dir/apiserver@${digest}`],
+    [`localhost:5000/apiserver@${digest}`, `localhost:5000/apiserver@${digest}`],
+  ])('derives the image ID the kubelet reports from a digest reference: %s', (image, imageId) => {
+    expect(apiserverOf({ image })).toEqual(expect.objectContaining({ image, imageId }));
+  });
+
+  it('takes an explicit image ID for an image loaded into the nodes', () => {
+    expect(apiserverOf({ image: 'dirtk/apiserver:0f0f', imageId: digest })).toEqual(expect.objectContaining({ image: 'dirtk/apiserver:0f0f', imageId: digest }));
+  });
+
+  it.each([
+    [{ image: 'Dirtk/API' }, /apiserver\.image: "Dirtk\/API" is not an image reference/],
+    [{ image: 'dirtk/apiserver@sha256:123' }, /apiserver\.image: .* is not an image reference/],
+    [{ imageId: 'latest' }, /apiserver\.imageId: "latest" is not an image ID as the kubelet reports it/],
+    [{ image: `dirtk/apiserver@${digest}`, imageId: `docker.io/other@${digest}` }, /apiserver\.imageId: .* contradicts the digest of image/],
+  ])('rejects %j', (apiserver, message) => {
+    expect(problemsOf({ trustDomains: [domain({ apiserver })] }).join('\n')).toMatch(message);
+  });
+});
+
 describe('resolveTopology rejects', () => {
   const rules: Array<[string, TopologySpec, RegExp]> = [
     ['no trust domains', { trustDomains: [] }, /^trustDomains: at least one trust domain/],

@@ -7,8 +7,9 @@
  * - the Debian bookworm base image (debootstrap);
  * - the control-plane images, tagged as `kubeadm config images list` prints them;
  * - the node image `dirtk.local/kind-node:v1.36.1-<key>` with those images inside;
- * - the SPIRE server, agent and controller-manager images from `npm run setup`'s binaries, and the
- *   apiserver image `dirtk/apiserver:dev`, tagged as the manifests name them.
+ * - the SPIRE server, agent and controller-manager images from `npm run setup`'s binaries, tagged as the
+ *   manifests name them, and the apiserver image `dirtk/apiserver:dev`, also tagged by its image ID, with
+ *   its impostor (pinned-apiserver.ts).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { BUILD_MODULES_DIR, ensureGoBuild, GO_BUILDS, goVersion, type BuiltGo, t
 import { ensureHostTools } from './host-tools';
 import { contentHash, ensureImage, IMAGE_SPECS, imageKey, type FileSource, type SourceResolver } from './images';
 import { ensureNodeImage } from './node-image';
+import { pinApiServerImage, prunePinnedApiServerImages, type PinnedApiServerImage } from './pinned-apiserver';
 import { ensureBaseImage } from './rootfs';
 import { baseImageTag, KIND_VERSION, LOCAL_REPOSITORY, RECIPE_KEY_LABEL, UNSERVED_IMAGES } from './versions';
 
@@ -40,6 +42,8 @@ export interface KindImages {
   readonly kubectl: string;
   /** The node image to pass to `kind create cluster --image`. */
   readonly nodeImage: string;
+  /** The apiserver image under its content-addressed tag, its image ID and its impostor. */
+  readonly apiserver: PinnedApiServerImage;
   /** Every image by its id (IMAGE_SPECS ids, plus `base` and `node`). */
   readonly images: Readonly<Record<string, string>>;
   readonly summary: readonly SummaryRow[];
@@ -112,7 +116,11 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
   images.node = node.tag;
   summary.push({ what: 'node image', result: node.tag, status: node.cached ? 'cached' : 'built', seconds: node.seconds });
 
+  const apiserver = await pinApiServerImage(docker);
+  summary.push({ what: 'apiserver image by ID, and its impostor', result: `${apiserver.image}, ${apiserver.impostor}`, status: 'cached', seconds: 0 });
+
   const notes = await unservedNotes(cacheDir);
+  await prunePinnedApiServerImages(docker, apiserver);
   await pruneStale(docker, cacheDir, builds, base.key, node.tag, log);
 
   const result: KindImages = {
@@ -120,6 +128,7 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
     kind: builds.kind.binaries.kind!,
     kubectl: builds.kubernetes.binaries.kubectl!,
     nodeImage: node.tag,
+    apiserver,
     images,
     summary,
     notes,
