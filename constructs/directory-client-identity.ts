@@ -1,21 +1,16 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { TrustDomain } from '../topology/model';
+import { serviceAccountSpiffeId } from '../topology/resolve';
 import { ClusterSPIFFEID } from './custom-resources/cluster-spiffe-id';
 import { workloadApiSocket, type WorkloadApiSocket } from './workload';
-
-/** Well-known names of the Directory client identity. */
-export const DIRECTORY_CLIENT = {
-  /** The service account whose pods are Directory clients. */
-  serviceAccount: 'dirctl',
-} as const;
 
 export interface DirectoryClientIdentityProps {
   /** The trust domain the clients belong to (from the resolved topology); they run in its directory namespace. */
   readonly trustDomain: TrustDomain;
   /**
    * The clients' service account, which becomes the path of their SPIFFE ID.
-   * @default DIRECTORY_CLIENT.serviceAccount
+   * @default the model's `directoryClient.serviceAccount`
    */
   readonly serviceAccount?: string;
   /**
@@ -58,9 +53,9 @@ export class DirectoryClientIdentity extends Construct {
     super(scope, id);
     const td = props.trustDomain;
     const namespace = td.namespaces.directory;
-    const serviceAccount = props.serviceAccount ?? DIRECTORY_CLIENT.serviceAccount;
+    const serviceAccount = props.serviceAccount ?? td.directoryClient.serviceAccount;
     this.serviceAccountName = serviceAccount;
-    this.spiffeId = `${td.id}/ns/${namespace}/sa/${serviceAccount}`;
+    this.spiffeId = serviceAccountSpiffeId(td.id, namespace, serviceAccount);
     this.workloadApi = workloadApiSocket(td);
 
     this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {

@@ -40,7 +40,7 @@ export interface TrustDomainChartProps {
  *
  * Objects are ordered namespaces first, then server, federation CRs, agents, CSI driver, client identity
  * and apiserver; all names are the well-known ones from `spire/kubernetes/layout.ts`,
- * `DIRECTORY_API_SERVER` and `DIRECTORY_CLIENT`. The chart sets no namespace, so cluster-scoped objects
+ * `DIRECTORY_API_SERVER` and the model (`directoryClient`). The chart sets no namespace, so cluster-scoped objects
  * carry none.
  *
  * Every namespace enforces the strictest Pod Security level its pods allow: the server's `restricted`, the
@@ -96,15 +96,7 @@ export class TrustDomainChart extends Chart {
     this.agent = new SpireAgent(this, 'Agent', { trustDomain: td });
     if (td.agent.socket === 'csi') this.csiDriver = new SpiffeCsiDriver(this, 'CsiDriver', { trustDomain: td });
     this.directoryClient = new DirectoryClientIdentity(this, 'DirectoryClient', { trustDomain: td });
-    if (td.apiserver) {
-      if (td.apiserver.serviceAccount === this.directoryClient.serviceAccountName) {
-        throw new Error(
-          `${td.name}: the apiserver's service account "${td.apiserver.serviceAccount}" is the Directory clients' one; ` +
-            'give the apiserver its own, or clients would get its identity',
-        );
-      }
-      this.apiServer = new DirectoryApiServer(this, 'DirectoryApiServer', { ...props.apiServer, trustDomain: td });
-    }
+    if (td.apiserver) this.apiServer = new DirectoryApiServer(this, 'DirectoryApiServer', { ...props.apiServer, trustDomain: td });
 
     for (const child of this.node.children) {
       if (!this.namespaces.includes(child as k8s.KubeNamespace)) child.node.addDependency(...this.namespaces);

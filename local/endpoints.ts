@@ -1,7 +1,7 @@
 /** `endpoints.json`: where a running local mode can be reached, for dirctl, tests and other tools. */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { dirctlSpiffeId, SVID_HINTS } from './entries';
+import { SVID_HINTS } from './entries';
 import type { LocalDomainPlan } from './plan';
 import { LOOPBACK } from './spire/ports';
 import type { LocalStateLayout } from './state';
@@ -56,7 +56,7 @@ export function localEndpoints(layout: LocalStateLayout, domains: readonly Start
           spireServerSocket: server.socketPath,
           ...(plan.td.bundleEndpoint?.url !== undefined && { bundleEndpoint: plan.td.bundleEndpoint.url }),
           upstreamCaCertificate: path.join(plan.upstreamCaDir, 'tls.crt'),
-          dirctl: { spiffeId: dirctlSpiffeId(plan.td), svidHint: SVID_HINTS.dirctl },
+          dirctl: { spiffeId: plan.td.directoryClient.spiffeId, svidHint: SVID_HINTS.dirctl },
           ...(plan.apiserver &&
             apiserver && {
               apiserver: {

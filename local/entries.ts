@@ -8,14 +8,6 @@ import type { EntrySpec } from './spire/server-process';
 /** The SVID hints of the local workloads, as `DIRTK_APISERVER_SVID_HINT` and dirctl take them. */
 export const SVID_HINTS = { apiserver: 'apiserver', dirctl: 'dirctl' } as const;
 
-/** The service account of Directory clients, as on Kubernetes (`DIRECTORY_CLIENT` in constructs/). */
-const DIRCTL_SERVICE_ACCOUNT = 'dirctl';
-
-/** `spiffe://<td>/ns/<directory namespace>/sa/dirctl`, the same ID dirctl pods get on Kubernetes. */
-export function dirctlSpiffeId(td: TrustDomain): string {
-  return `${td.id}/ns/${td.namespaces.directory}/sa/${DIRCTL_SERVICE_ACCOUNT}`;
-}
-
 /** The ID a join-token agent is aliased to; the parent of every workload entry of its domain. */
 export function localNodeId(td: TrustDomain): string {
   return `${td.id}/local/node`;
@@ -37,6 +29,6 @@ export function localWorkloadEntries(td: TrustDomain, { uid, x509SvidTtl }: Loca
   };
   return [
     ...(td.apiserver ? [{ ...common, spiffeId: td.apiserver.spiffeId, hint: SVID_HINTS.apiserver }] : []),
-    { ...common, spiffeId: dirctlSpiffeId(td), hint: SVID_HINTS.dirctl },
+    { ...common, spiffeId: td.directoryClient.spiffeId, hint: SVID_HINTS.dirctl },
   ];
 }

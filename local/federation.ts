@@ -9,8 +9,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXAMPLE_FEDERATION } from '../topology/example';
-import { bootstrapFederation } from '../topology/federation-bootstrap/bootstrap';
-import { loadOrCreateUpstreamCas } from '../topology/federation-bootstrap/ca-folder';
+import { bootstrapFederation } from '../federation/bootstrap';
+import { loadOrCreateUpstreamCas } from '../federation/ca-folder';
 import type { Topology } from '../topology/model';
 import { resolveTopology } from '../topology/resolve';
 import type { TopologySpec } from '../topology/spec';

@@ -21,7 +21,22 @@ export interface TrustDomain {
   readonly bundleEndpoint?: BundleEndpoint;
   readonly federatesWith: readonly FederationEdge[];
   readonly apiserver?: ApiServer;
+  /** The identity of the domain's Directory clients (dirctl), on Kubernetes and in local mode alike. */
+  readonly directoryClient: DirectoryClient;
 }
+
+export interface DirectoryClient {
+  /** The service account of client pods, which becomes the path of their SPIFFE ID. */
+  readonly serviceAccount: string;
+  /** `spiffe://<name>/ns/<directory namespace>/sa/<serviceAccount>`. */
+  readonly spiffeId: string;
+}
+
+/**
+ * The files of an upstream CA as the SPIRE server's `disk` UpstreamAuthority reads them: the keys of its
+ * Kubernetes Secret, and the file names in a CA folder (federation/ca-folder.ts) and in local mode.
+ */
+export const UPSTREAM_CA_FILES = { certificate: 'tls.crt', key: 'tls.key', bundle: 'bundle.crt' } as const;
 
 export interface SpireServer {
   readonly replicas: number;

@@ -20,6 +20,20 @@ export class TopologyError extends Error {
   }
 }
 
+/**
+ * The SPIFFE ID of a workload running as `serviceAccount` in `namespace` of the domain `trustDomainId`
+ * (`spiffe://<td>`): `spiffe://<td>/ns/<namespace>/sa/<serviceAccount>`, the ID dirtk's ClusterSPIFFEIDs
+ * render and local mode registers.
+ */
+export function serviceAccountSpiffeId(trustDomainId: string, namespace: string, serviceAccount: string): string {
+  return `${trustDomainId}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** The Secret a `disk` UpstreamAuthority reads unless the spec names another. */
+export const DEFAULT_UPSTREAM_CA_SECRET = 'spire-upstream-ca';
+/** The service account of Directory clients (dirctl) in every domain's directory namespace. */
+export const DIRECTORY_CLIENT_SERVICE_ACCOUNT = 'dirctl';
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const MIN_NODE_PORT = 30000;
@@ -94,7 +108,7 @@ function resolveTrustDomain(
     keyManager: td.server?.keyManager ?? 'disk',
     upstreamAuthority: td.server?.upstreamAuthority && {
       type: td.server.upstreamAuthority.type,
-      secretName: td.server.upstreamAuthority.secretName ?? 'spire-upstream-ca',
+      secretName: td.server.upstreamAuthority.secretName ?? DEFAULT_UPSTREAM_CA_SECRET,
     },
     attestedClusters: td.server?.attestedClusters ?? [td.clusterName],
     logLevel: td.server?.logLevel ?? 'INFO',
@@ -155,6 +169,16 @@ function resolveTrustDomain(
   const federates = federatesWith.length > 0 || isFederatedByPeer;
   const bundleEndpoint = federates ? resolveBundleEndpoint(td, `${path}.bundleEndpoint`, report) : undefined;
   const apiserver = td.apiserver ? resolveApiServer(td, id, namespaces.directory, bundleEndpoint, `${path}.apiserver`, report) : undefined;
+  const directoryClient = {
+    serviceAccount: DIRECTORY_CLIENT_SERVICE_ACCOUNT,
+    spiffeId: serviceAccountSpiffeId(id, namespaces.directory, DIRECTORY_CLIENT_SERVICE_ACCOUNT),
+  };
+  if (apiserver?.serviceAccount === directoryClient.serviceAccount) {
+    report(
+      `${path}.apiserver.serviceAccount`,
+      `"${apiserver.serviceAccount}" is the Directory clients' service account; the apiserver and its clients would share one SPIFFE ID`,
+    );
+  }
 
   return {
     name: td.name,
@@ -167,6 +191,7 @@ function resolveTrustDomain(
     ...(bundleEndpoint && { bundleEndpoint }),
     federatesWith,
     ...(apiserver && { apiserver }),
+    directoryClient,
   };
 }
 
@@ -282,7 +307,7 @@ function resolveApiServer(
     port: td.apiserver?.port ?? 8888,
     serviceType: td.apiserver?.serviceType ?? 'ClusterIP',
     ...(nodePort !== undefined && { nodePort }),
-    spiffeId: `${id}/ns/${namespace}/sa/${serviceAccount}`,
+    spiffeId: serviceAccountSpiffeId(id, namespace, serviceAccount),
     ...resolveApiServerImage(td.apiserver ?? {}, path, report),
   };
   checkDnsSubdomain(serviceAccount, `${path}.serviceAccount`, 'service account name', report);

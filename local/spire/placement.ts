@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { AgentPlacement, ServerPlacement } from '../../spire/config/placement';
-import type { TrustDomain } from '../../topology/model';
+import { UPSTREAM_CA_FILES, type TrustDomain } from '../../topology/model';
 import { LOOPBACK } from './ports';
 
 /** Linux `sun_path` holds 108 bytes including the terminating NUL. */
@@ -48,9 +48,9 @@ export function localServerPlacement(td: TrustDomain, options: LocalServerOption
     federationRelationships,
     ...(upstreamCaDir !== undefined && {
       upstreamAuthority: {
-        certFile: path.join(upstreamCaDir, 'tls.crt'),
-        keyFile: path.join(upstreamCaDir, 'tls.key'),
-        bundleFile: path.join(upstreamCaDir, 'bundle.crt'),
+        certFile: path.join(upstreamCaDir, UPSTREAM_CA_FILES.certificate),
+        keyFile: path.join(upstreamCaDir, UPSTREAM_CA_FILES.key),
+        bundleFile: path.join(upstreamCaDir, UPSTREAM_CA_FILES.bundle),
       },
     }),
   };

@@ -1,4 +1,4 @@
-import type { TrustDomain } from '../../topology/model';
+import { UPSTREAM_CA_FILES, type TrustDomain } from '../../topology/model';
 import type { ControllerManagerPlacement } from '../config/controller-manager-config';
 import type { AgentPlacement, ServerPlacement } from '../config/placement';
 import { AGENT, BUNDLE, CONTROLLER_MANAGER, SERVER } from './layout';
@@ -23,9 +23,9 @@ export function kubernetesServerPlacement(td: TrustDomain): ServerPlacement {
     bundleConfigMap: { namespace: td.namespaces.agent, name: BUNDLE.configMap, key: BUNDLE.key },
     ...(td.server.upstreamAuthority && {
       upstreamAuthority: {
-        certFile: `${SERVER.upstreamCaDir}/tls.crt`,
-        keyFile: `${SERVER.upstreamCaDir}/tls.key`,
-        bundleFile: `${SERVER.upstreamCaDir}/bundle.crt`,
+        certFile: `${SERVER.upstreamCaDir}/${UPSTREAM_CA_FILES.certificate}`,
+        keyFile: `${SERVER.upstreamCaDir}/${UPSTREAM_CA_FILES.key}`,
+        bundleFile: `${SERVER.upstreamCaDir}/${UPSTREAM_CA_FILES.bundle}`,
       },
     }),
     ...(td.bundleEndpoint?.profile === 'https_web' && {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DIRECTORY_CLIENT, DirectoryClientIdentity, SpireControllerManager, type DirectoryClientIdentityProps } from '../../constructs';
+import { DirectoryClientIdentity, SpireControllerManager, type DirectoryClientIdentityProps } from '../../constructs';
 import { ensureSpire } from '../../spire/install';
 import { AGENT, CONTROLLER_MANAGER, CSI, WORKLOAD_SOCKET_DIR } from '../../spire/kubernetes/layout';
-import type { TrustDomain } from '../../topology';
+import { DIRECTORY_CLIENT_SERVICE_ACCOUNT, type TrustDomain } from '../../topology';
 import { renderSpiffeIdTemplate, selects } from './assertions';
 import { DIR, DIRCTL, find, ofKind, SOLO, synth, VARIANT_TD, type Manifest } from './fixtures';
 import { crdSchemaError, kubernetesSchemaError } from './schemas';
@@ -37,7 +37,7 @@ describe('DirectoryClientIdentity', () => {
     for (const td of DOMAINS) {
       const { objects } = build(td);
       expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'ClusterSPIFFEID']);
-      const serviceAccount = find(objects, 'ServiceAccount', DIRECTORY_CLIENT.serviceAccount);
+      const serviceAccount = find(objects, 'ServiceAccount', DIRECTORY_CLIENT_SERVICE_ACCOUNT);
       expect(serviceAccount.metadata.namespace).toBe(td.namespaces.directory);
       expect(serviceAccount.automountServiceAccountToken).toBe(false);
     }
@@ -49,7 +49,7 @@ describe('DirectoryClientIdentity', () => {
       const namespace = td.namespaces.directory;
       const expected = `spiffe://${td.name}/ns/${namespace}/sa/dirctl`;
       expect(construct.spiffeId).toBe(expected);
-      const pod = { trustDomain: td.name, namespace, serviceAccount: DIRECTORY_CLIENT.serviceAccount };
+      const pod = { trustDomain: td.name, namespace, serviceAccount: DIRECTORY_CLIENT_SERVICE_ACCOUNT };
       expect(renderSpiffeIdTemplate(identity.spec.spiffeIDTemplate, pod)).toBe(expected);
       // Another pod in the namespace would get an entry naming the client ID, which its selectors cannot obtain.
       expect(renderSpiffeIdTemplate(identity.spec.spiffeIDTemplate, { ...pod, serviceAccount: 'other' })).toBe(expected);

@@ -9,7 +9,7 @@ import { trustDomainManifests } from '../../constructs';
 import { ensureSpire, PROJECT_ROOT } from '../../spire/install';
 import { EXAMPLE, EXAMPLE_SPEC } from './fixtures';
 import { TopologyError } from '../../topology';
-import { isBootstrapped, withFederationBootstrap } from '../../topology/federation-bootstrap/bootstrap';
+import { isBootstrapped, withFederationBootstrap } from '../../federation/bootstrap';
 
 function readManifests(file: string): unknown[] {
   return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as unknown);

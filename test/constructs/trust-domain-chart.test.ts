@@ -1,11 +1,11 @@
 import { Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DIRECTORY_API_SERVER, DIRECTORY_CLIENT, SpireCrdsChart, TrustDomainChart } from '../../constructs';
+import { DIRECTORY_API_SERVER, SpireCrdsChart, TrustDomainChart } from '../../constructs';
 import { ensureSpire } from '../../spire/install';
 import { AGENT, BUNDLE, CONTROLLER_MANAGER, CSI, SERVER } from '../../spire/kubernetes/layout';
 import { parse } from 'yaml';
-import { resolveTopology, type Topology } from '../../topology';
+import { DIRECTORY_CLIENT_SERVICE_ACCOUNT, type Topology } from '../../topology';
 import { containers, EXAMPLE, find, ofKind, VARIANT, volume, type Manifest } from './fixtures';
 
 const CLUSTER_SCOPED = new Set([
@@ -54,7 +54,7 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
 
   it('sets no namespace on cluster-scoped objects, the directory namespace on the Directory objects, the agent namespace on the agents and the SPIRE namespace on all others', () => {
     const directoryObjects = [
-      `ServiceAccount ${DIRECTORY_CLIENT.serviceAccount}`,
+      `ServiceAccount ${DIRECTORY_CLIENT_SERVICE_ACCOUNT}`,
       ...(td.apiserver
         ? [
             `ServiceAccount ${td.apiserver.serviceAccount}`,
@@ -89,7 +89,7 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
   it('registers the Directory identities with the controller manager class, federating with every peer', () => {
     const identities = ofKind(objects, 'ClusterSPIFFEID');
     expect(identities.map((i) => i.metadata.name).sort()).toEqual(
-      [`${td.namespaces.directory}-${DIRECTORY_CLIENT.serviceAccount}`, ...(td.apiserver ? [`${td.namespaces.directory}-${td.apiserver.serviceAccount}`] : [])].sort(),
+      [`${td.namespaces.directory}-${DIRECTORY_CLIENT_SERVICE_ACCOUNT}`, ...(td.apiserver ? [`${td.namespaces.directory}-${td.apiserver.serviceAccount}`] : [])].sort(),
     );
     for (const identity of identities) {
       expect(identity.spec.className).toBe(cmConfig.className);
@@ -169,11 +169,6 @@ describe('TrustDomainChart', () => {
     const chart = new TrustDomainChart(app, 'dir.example', { topology: EXAMPLE, trustDomain: 'dir.example', crds });
     expect(chart.node.dependencies).toContain(crds);
     expect(app.charts).toEqual([crds, chart]);
-  });
-
-  it('rejects an apiserver that would share the Directory clients\' service account', () => {
-    const topology = resolveTopology({ trustDomains: [{ name: 'clash.example', clusterName: 'clash', apiserver: { serviceAccount: 'dirctl' } }] });
-    expect(() => build(topology, 'clash.example')).toThrow(/the apiserver's service account "dirctl" is the Directory clients' one/);
   });
 
   it('passes apiServer settings through to the apiserver', () => {

@@ -19,8 +19,8 @@ import { freePorts } from '../../local/spire/ports';
 import type { SpireServerProcess } from '../../local/spire/server-process';
 import { localStateLayout } from '../../local/state';
 import { EXAMPLE_FEDERATION, resolveTopology, type TopologySpec } from '../../topology';
-import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
-import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-folder';
+import { bootstrapFederation } from '../../federation/bootstrap';
+import { loadOrCreateUpstreamCas } from '../../federation/ca-folder';
 import { whySpireIsUnavailable } from '../support/spire-available';
 
 let skipReason: string | undefined;

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpiffeBundle } from '@dirtk/spiffe/bundle';
 import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { EXAMPLE_FEDERATION, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
-import { bootstrapFederation } from '../../topology/federation-bootstrap/bootstrap';
-import { loadOrCreateUpstreamCas } from '../../topology/federation-bootstrap/ca-folder';
-import { seedBundle } from '../../topology/federation-bootstrap/seed-bundle';
-import { checkUpstreamCa, checkUpstreamRoot, createUpstreamCa, upstreamCaFiles, type UpstreamCa } from '../../topology/federation-bootstrap/upstream-ca';
+import { bootstrapFederation } from '../../federation/bootstrap';
+import { loadOrCreateUpstreamCas } from '../../federation/ca-folder';
+import { seedBundle } from '../../federation/seed-bundle';
+import { checkUpstreamCa, checkUpstreamRoot, createUpstreamCa, upstreamCaFiles, type UpstreamCa } from '../../federation/upstream-ca';
 import { TestCa } from '../../packages/spiffe/test/support/test-ca';
 
 const DAY_MS = 24 * 3_600_000;
@@ -52,7 +52,7 @@ describe('upstream CA', () => {
   });
 
   it('gives the files of the Secret the SPIRE server mounts: the root is its own bundle', () => {
-    expect(upstreamCaFiles(dir)).toEqual({ 'tls.crt': dir.certificatePem, 'tls.key': dir.privateKeyPem, 'bundle.crt': dir.certificatePem });
+    expect(upstreamCaFiles(dir)).toEqual({ certificate: dir.certificatePem, key: dir.privateKeyPem, bundle: dir.certificatePem });
   });
 });
 

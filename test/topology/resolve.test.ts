@@ -250,6 +250,11 @@ describe('resolveTopology rejects', () => {
       /server\.x509SvidTtl: 2h must be shorter than the CA lifetime caTtl \(1h\)/,
     ],
     [
+      'an apiserver that would share the Directory clients\' service account',
+      { trustDomains: [domain({ apiserver: { serviceAccount: 'dirctl' } })] },
+      /apiserver\.serviceAccount: "dirctl" is the Directory clients' service account; the apiserver and its clients would share one SPIFFE ID/,
+    ],
+    [
       'a node port outside the range',
       {
         trustDomains: [

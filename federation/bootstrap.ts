@@ -1,6 +1,6 @@
-import { parseGoDuration } from '../duration';
-import { resolveTopology } from '../resolve';
-import type { TopologySpec } from '../spec';
+import { parseGoDuration } from '../topology/duration';
+import { resolveTopology } from '../topology/resolve';
+import type { TopologySpec } from '../topology/spec';
 import { loadOrCreateUpstreamCas } from './ca-folder';
 import { seedBundle } from './seed-bundle';
 import { checkUpstreamRoot, type UpstreamRoot } from './upstream-ca';

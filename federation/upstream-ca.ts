@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { TrustDomain } from '@dirtk/spiffe/spiffeid';
+import { UPSTREAM_CA_FILES } from '../topology/model';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -100,9 +101,9 @@ export function checkUpstreamCa(ca: UpstreamCa, now = new Date()): X509Certifica
 }
 
 /**
- * The Secret data the SPIRE server's `disk` UpstreamAuthority reads (`spire/kubernetes/placement.ts`
- * mounts `tls.crt`, `tls.key` and `bundle.crt`). The root is self-signed, so it is its own bundle.
+ * The content of each of `UPSTREAM_CA_FILES`, as the SPIRE server's `disk` UpstreamAuthority reads them.
+ * The root is self-signed, so it is its own bundle.
  */
-export function upstreamCaFiles(ca: UpstreamCa): { readonly 'tls.crt': string; readonly 'tls.key': string; readonly 'bundle.crt': string } {
-  return { 'tls.crt': ca.certificatePem, 'tls.key': ca.privateKeyPem, 'bundle.crt': ca.certificatePem };
+export function upstreamCaFiles(ca: UpstreamCa): Readonly<Record<keyof typeof UPSTREAM_CA_FILES, string>> {
+  return { certificate: ca.certificatePem, key: ca.privateKeyPem, bundle: ca.certificatePem };
 }

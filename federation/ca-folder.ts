@@ -1,10 +1,11 @@
 /**
  * Upstream CAs kept in a folder: one subfolder per trust domain holding exactly the files of the
- * upstream CA Secret (`tls.crt`, `tls.key` mode 0600, `bundle.crt`), so a Kind script can create the
- * Secret from it (`kubectl create secret generic spire-upstream-ca --from-file=<folder>/<td>`).
+ * upstream CA Secret (`UPSTREAM_CA_FILES`, the key mode 0600), so a Kind script can create the Secret
+ * from it (`kubectl create secret generic <secret> --from-file=<folder>/<td>`).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { UPSTREAM_CA_FILES } from '../topology/model';
 import { checkUpstreamCa, createUpstreamCa, upstreamCaFiles, type UpstreamCa } from './upstream-ca';
 
 export interface StoredUpstreamCa {
@@ -23,8 +24,8 @@ export async function loadOrCreateUpstreamCas(folder: string, trustDomains: read
 
 async function loadOrCreate(folder: string, trustDomain: string): Promise<StoredUpstreamCa> {
   const dir = path.join(folder, trustDomain);
-  const certFile = path.join(dir, 'tls.crt');
-  const keyFile = path.join(dir, 'tls.key');
+  const certFile = path.join(dir, UPSTREAM_CA_FILES.certificate);
+  const keyFile = path.join(dir, UPSTREAM_CA_FILES.key);
   if (existsSync(certFile) || existsSync(keyFile)) {
     const ca = { trustDomain, certificatePem: read(certFile), privateKeyPem: read(keyFile) };
     try {
@@ -39,9 +40,9 @@ async function loadOrCreate(folder: string, trustDomain: string): Promise<Stored
   const ca = await createUpstreamCa(trustDomain);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = upstreamCaFiles(ca);
-  writeAtomically(keyFile, files['tls.key'], 0o600);
-  writeAtomically(path.join(dir, 'bundle.crt'), files['bundle.crt'], 0o644);
-  writeAtomically(certFile, files['tls.crt'], 0o644);
+  writeAtomically(keyFile, files.key, 0o600);
+  writeAtomically(path.join(dir, UPSTREAM_CA_FILES.bundle), files.bundle, 0o644);
+  writeAtomically(certFile, files.certificate, 0o644);
   return { ca, dir, created: true };
 }
 
