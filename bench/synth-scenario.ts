@@ -1,11 +1,12 @@
 /**
  * One synth scenario in a fresh process, so its peak RSS is its own: `tsx bench/synth-scenario.ts <domains> <runs>`.
- * Prints one JSON line.
+ * Each run resolves the topology and renders it, as `npm run synth` does. Prints one JSON line.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { synthesize } from '../apps/synth/main';
+import { resolveTopology } from '../topology';
 import { meshTopology } from './mesh-topology';
 
 const domains = Number(process.argv[2]);
@@ -13,11 +14,11 @@ const runs = Number(process.argv[3]);
 const spec = meshTopology(domains);
 const outdir = mkdtempSync(path.join(tmpdir(), 'dirtk-bench-synth-'));
 try {
-  synthesize(spec, outdir);
+  synthesize(resolveTopology(spec), outdir);
   const timesMs: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
-    synthesize(spec, outdir);
+    synthesize(resolveTopology(spec), outdir);
     timesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   timesMs.sort((a, b) => a - b);

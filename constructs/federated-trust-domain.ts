@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import type { FederationEdge, TrustDomain } from '../topology/model';
+import { bundleEndpointUrlOf } from '../topology/resolve';
 import {
   ClusterFederatedTrustDomain,
   type BundleEndpointProfileSpec,
@@ -25,7 +26,7 @@ export class FederatedTrustDomain extends Construct {
    * (e.g. from the peer's stack) passes an edge carrying `trustDomainBundle` and gets the same object.
    */
   public static manifest(props: FederatedTrustDomainProps): ClusterFederatedTrustDomainManifest {
-    const { edge } = props;
+    const { edge, trustDomain } = props;
     const profile: BundleEndpointProfileSpec =
       edge.profile === 'https_spiffe' ? { type: 'https_spiffe', endpointSPIFFEID: edge.endpointSpiffeId } : { type: 'https_web' };
     return ClusterFederatedTrustDomain.manifest({
@@ -33,7 +34,7 @@ export class FederatedTrustDomain extends Construct {
       metadata: { name: edge.trustDomain.replace(/_/g, '-') },
       spec: {
         trustDomain: edge.trustDomain,
-        bundleEndpointURL: edge.bundleEndpointUrl,
+        bundleEndpointURL: bundleEndpointUrlOf(trustDomain, edge),
         bundleEndpointProfile: profile,
         ...(edge.trustDomainBundle !== undefined && { trustDomainBundle: edge.trustDomainBundle }),
         className: props.trustDomain.controllerManager.className,

@@ -1,26 +1,25 @@
 import { parseGoDuration } from '../topology/duration';
-import { resolveTopology } from '../topology/resolve';
-import type { TopologySpec } from '../topology/spec';
+import type { Topology, TrustDomain } from '../topology/model';
+import { DEFAULT_UPSTREAM_CA_SECRET } from '../topology/resolve';
 import { loadOrCreateUpstreamCas } from './ca-folder';
 import { seedBundle } from './seed-bundle';
 import { checkUpstreamRoot, type UpstreamRoot } from './upstream-ca';
 
 /**
  * Zero-touch federation bootstrap: with one upstream CA per trust domain, made before anything is
- * deployed, returns `spec` with
- * - `server.upstreamAuthority` (`disk`) on every trust domain, so each domain's trust bundle is its
- *   upstream root, and
+ * deployed, returns `topology` with
+ * - a `disk` upstream authority on every server (its Secret name kept when the topology names one), so
+ *   each domain's trust bundle is its upstream root, and
  * - every federation edge to a peer in the topology seeded (`trustDomainBundle`) with that peer's root.
  *
  * Each SPIRE server therefore holds its peers' bundles from its first start: no `bundle set`, no
  * deploy order between domains, and entries with `federatesWith` are created at once. Only the public
  * root of each domain is read, so a deployment that holds only its own CA key can use it.
  *
- * Throws a `TopologyError` for an invalid spec, and an error naming the domains whose root is missing
- * or wrong; edges to peers outside the topology keep whatever bundle they carry.
+ * Throws an error naming every domain whose root is missing or wrong and every edge that already carries
+ * a bundle; edges to peers outside the topology keep whatever bundle they carry.
  */
-export function bootstrapFederation(spec: TopologySpec, roots: Readonly<Record<string, UpstreamRoot>>): TopologySpec {
-  const topology = resolveTopology(spec);
+export function bootstrapFederation(topology: Topology, roots: Readonly<Record<string, UpstreamRoot>>): Topology {
   const problems: string[] = [];
   const seeded = new Map<string, string>();
   for (const td of topology.trustDomains) {
@@ -39,8 +38,8 @@ export function bootstrapFederation(spec: TopologySpec, roots: Readonly<Record<s
       }
     }
   }
-  spec.trustDomains.forEach((td, index) =>
-    (td.federatesWith ?? []).forEach((edge, i) => {
+  topology.trustDomains.forEach((td, index) =>
+    td.federatesWith.forEach((edge, i) => {
       if (seeded.has(edge.trustDomain) && edge.trustDomainBundle !== undefined) {
         problems.push(
           `trustDomains[${index}] (${td.name}).federatesWith[${i}]: already carries a trustDomainBundle for ${edge.trustDomain}; ` +
@@ -54,48 +53,51 @@ export function bootstrapFederation(spec: TopologySpec, roots: Readonly<Record<s
   }
 
   return {
-    ...spec,
-    trustDomains: spec.trustDomains.map((td) => ({
+    ...topology,
+    trustDomains: topology.trustDomains.map((td) => ({
       ...td,
-      server: { ...td.server, upstreamAuthority: { ...td.server?.upstreamAuthority, type: 'disk' } },
-      ...(td.federatesWith && {
-        federatesWith: td.federatesWith.map((edge) => {
-          const bundle = seeded.get(edge.trustDomain);
-          return bundle === undefined ? edge : { ...edge, trustDomainBundle: bundle };
-        }),
+      server: { ...td.server, upstreamAuthority: { type: 'disk', secretName: upstreamCaSecret(td) } },
+      federatesWith: td.federatesWith.map((edge) => {
+        const bundle = seeded.get(edge.trustDomain);
+        return bundle === undefined ? edge : { ...edge, trustDomainBundle: bundle };
       }),
     })),
   };
 }
 
+/** The Secret the bootstrap has the server of `td` read its upstream CA from: the one the topology names, else the default. */
+export function upstreamCaSecret(td: TrustDomain): string {
+  return td.server.upstreamAuthority?.secretName ?? DEFAULT_UPSTREAM_CA_SECRET;
+}
+
 /**
- * Whether `spec` already has the bootstrap applied: every server reads a `disk` upstream CA and every
- * edge to a peer in the topology carries a seeded bundle. Such a spec (the Kind scripts write one) is
+ * Whether `topology` already has the bootstrap applied: every server reads a `disk` upstream CA and every
+ * edge to a peer in the topology carries a seeded bundle. Such a topology (the Kind scripts write one) is
  * deployed as it is.
  */
-export function isBootstrapped(spec: TopologySpec): boolean {
-  const names = new Set(spec.trustDomains.map((td) => td.name));
-  return spec.trustDomains.every(
+export function isBootstrapped(topology: Topology): boolean {
+  const names = new Set(topology.trustDomains.map((td) => td.name));
+  return topology.trustDomains.every(
     (td) =>
-      td.server?.upstreamAuthority?.type === 'disk' &&
-      (td.federatesWith ?? []).every((edge) => !names.has(edge.trustDomain) || edge.trustDomainBundle !== undefined),
+      td.server.upstreamAuthority?.type === 'disk' &&
+      td.federatesWith.every((edge) => !names.has(edge.trustDomain) || edge.trustDomainBundle !== undefined),
   );
 }
 
 /**
- * `spec` ready to deploy: as it is when it is bootstrapped already, else with the zero-touch bootstrap
+ * `topology` ready to deploy: as it is when it is bootstrapped already, else with the zero-touch bootstrap
  * applied from the upstream CAs in `caFolder` (made there when missing). The CA keys stay in that folder;
- * each server reads its own from the Secret its `disk` UpstreamAuthority names.
+ * each server reads its own from the Secret its `disk` UpstreamAuthority names. `caDirs` names the folder
+ * of each CA used, by trust domain.
  */
-export async function withFederationBootstrap(spec: TopologySpec, caFolder: string): Promise<{ spec: TopologySpec; caDirs: Record<string, string> }> {
-  if (isBootstrapped(spec)) return { spec, caDirs: {} };
-  resolveTopology(spec);
+export async function withFederationBootstrap(topology: Topology, caFolder: string): Promise<{ topology: Topology; caDirs: Record<string, string> }> {
+  if (isBootstrapped(topology)) return { topology, caDirs: {} };
   const stored = await loadOrCreateUpstreamCas(
     caFolder,
-    spec.trustDomains.map((td) => td.name),
+    topology.trustDomains.map((td) => td.name),
   );
   return {
-    spec: bootstrapFederation(spec, Object.fromEntries(Object.entries(stored).map(([td, { ca }]) => [td, ca]))),
+    topology: bootstrapFederation(topology, Object.fromEntries(Object.entries(stored).map(([td, { ca }]) => [td, ca]))),
     caDirs: Object.fromEntries(Object.entries(stored).map(([td, { dir }]) => [td, dir])),
   };
 }

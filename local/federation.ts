@@ -17,7 +17,7 @@ import type { TopologySpec } from '../topology/spec';
 import { ApiServerProcess } from './apiserver-process';
 import { localEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { InstanceLock } from './instance-lock';
-import { checkRunsLocally, type LocalDomainPlan, type LocalDomainPorts, localTopologySpec, planLocalFederation } from './plan';
+import { checkRunsLocally, type LocalDomainPlan, type LocalDomainPorts, localTopology, planLocalFederation } from './plan';
 import { type Progress, SILENT_PROGRESS } from './progress';
 import { SpireAgentProcess } from './spire/agent-process';
 import { freePorts } from './spire/ports';
@@ -74,12 +74,10 @@ export class LocalFederation {
  */
 export async function startLocalFederation(options: LocalFederationOptions = {}): Promise<LocalFederation> {
   const { spec = EXAMPLE_FEDERATION, stateDir = DEFAULT_STATE_DIR, progress = SILENT_PROGRESS, x509SvidTtl } = options;
-  const ports = await allocatePorts(spec);
-  const localSpec = localTopologySpec(spec, ports);
   const checked = await progress.step(
     'checking the topology',
     async () => {
-      const topology = resolveTopology(localSpec);
+      const topology = resolveTopology(spec);
       checkRunsLocally(topology);
       return topology;
     },
@@ -88,6 +86,7 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
       `${topology.trustDomains.reduce((n, td) => n + td.federatesWith.length, 0)} federation relationships`,
   );
   const names = checked.trustDomains.map((td) => td.name);
+  const ports = await allocatePorts(checked);
   const layout = localStateLayout(stateDir, names);
   const lock = await InstanceLock.acquire(layout.lockFile, (stale, stopped) =>
     progress.note(`took over the stale lock of pid ${stale.pid} (not running); stopped ${stopped.length} of its leftover processes`),
@@ -114,11 +113,9 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
         `upstream CAs in ${display(layout.upstreamCaDir)}: ` +
         Object.entries(stored).map(([td, { created }]) => `${td} (${created ? 'new' : 'kept'})`).join(', '),
     );
-    const topology = resolveTopology(
-      bootstrapFederation(
-        localSpec,
-        Object.fromEntries(Object.entries(cas).map(([td, stored]) => [td, stored.ca])),
-      ),
+    const topology = bootstrapFederation(
+      localTopology(checked, ports),
+      Object.fromEntries(Object.entries(cas).map(([td, stored]) => [td, stored.ca])),
     );
     const plans = planLocalFederation(topology, {
       layout,
@@ -235,12 +232,12 @@ async function startEach<T extends { stop(): Promise<void> }>(
   return started;
 }
 
-/** All ports at once (ports allocated in separate calls could coincide), by the names the spec gives. */
-async function allocatePorts(spec: TopologySpec): Promise<Record<string, LocalDomainPorts>> {
-  const free = await freePorts(spec.trustDomains.reduce((n, td) => n + (td.apiserver ? 6 : 4), 0));
+/** All ports at once (ports allocated in separate calls could coincide), by trust domain. */
+async function allocatePorts(topology: Topology): Promise<Record<string, LocalDomainPorts>> {
+  const free = await freePorts(topology.trustDomains.reduce((n, td) => n + (td.apiserver ? 6 : 4), 0));
   const next = () => free.shift()!;
   return Object.fromEntries(
-    spec.trustDomains.map((td) => {
+    topology.trustDomains.map((td) => {
       const ports: LocalDomainPorts = {
         server: next(),
         serverHealth: next(),

@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import type { Topology, TrustDomain } from '../topology/model';
-import { TopologyError, type TopologyProblem } from '../topology/resolve';
-import type { TopologySpec } from '../topology/spec';
+import { withBundleEndpoints } from '../topology/adjust';
+import { bundleEndpointUrlOf, TopologyError, type TopologyProblem } from '../topology/resolve';
 import { localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
 import { LOOPBACK } from './spire/ports';
 import type { EntrySpec, FederationRelationship } from './spire/server-process';
@@ -75,26 +75,14 @@ export function checkRunsLocally(topology: Topology): void {
 }
 
 /**
- * `spec` with every bundle endpoint on 127.0.0.1 at the given port, and every edge to a peer in the
- * topology pointing there, whatever URLs the spec gives (they are for Kubernetes).
+ * `topology` with every bundle endpoint on 127.0.0.1 at its allocated port, and every edge to a peer in
+ * the topology pointing there, whatever URLs the topology gave (they are for Kubernetes).
  */
-export function localTopologySpec(spec: TopologySpec, ports: Readonly<Record<string, LocalDomainPorts>>): TopologySpec {
-  const names = new Set(spec.trustDomains.map((td) => td.name));
-  return {
-    ...spec,
-    trustDomains: spec.trustDomains.map((td) => {
-      const port = portsOf(ports, td.name).bundleEndpoint;
-      return {
-        ...td,
-        bundleEndpoint: { ...td.bundleEndpoint, port, url: bundleEndpointUrl(port) },
-        ...(td.federatesWith && {
-          federatesWith: td.federatesWith.map(({ bundleEndpointUrl: url, ...edge }) =>
-            names.has(edge.trustDomain) || url === undefined ? edge : { ...edge, bundleEndpointUrl: url },
-          ),
-        }),
-      };
-    }),
-  };
+export function localTopology(topology: Topology, ports: Readonly<Record<string, LocalDomainPorts>>): Topology {
+  return withBundleEndpoints(topology, (td) => {
+    const port = portsOf(ports, td.name).bundleEndpoint;
+    return { url: bundleEndpointUrl(port), port };
+  });
 }
 
 export interface LocalPlanInputs {
@@ -106,7 +94,7 @@ export interface LocalPlanInputs {
   readonly x509SvidTtl?: number;
 }
 
-/** The plan of a bootstrapped, locally runnable topology (see `bootstrapFederation`, `localTopologySpec`). */
+/** The plan of a bootstrapped, locally runnable topology (see `bootstrapFederation`, `localTopology`). */
 export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs): LocalDomainPlan[] {
   const { layout, ports, upstreamCaDirs, uid, x509SvidTtl } = inputs;
   return topology.trustDomains.map((td) => {
@@ -120,7 +108,7 @@ export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs)
       }
       return {
         trustDomain: edge.trustDomain,
-        bundleEndpointUrl: edge.bundleEndpointUrl,
+        bundleEndpointUrl: bundleEndpointUrlOf(td, edge),
         endpointSpiffeId: edge.endpointSpiffeId,
         trustDomainBundlePath: path.join(dir, 'federation', `${edge.trustDomain}.bundle.json`),
         bundle: edge.trustDomainBundle,

@@ -1,13 +1,8 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { loadTopologySpec, resolveTopology, type Topology } from '../topology';
+import { loadTopology } from '../topology';
 import { readStackConfig } from './config';
 import { TrustDomainDeployment } from './trust-domain-deployment';
-
-/** The topology the stacks deploy, one trust domain per stack: the file named by `DIRTK_TOPOLOGY`, else the example. */
-function loadTopology(): Topology {
-  return resolveTopology(loadTopologySpec());
-}
 
 /** The stack outputs; peers read `trustDomain` and `trustBundle` through a StackReference. */
 export interface StackOutputs {

@@ -82,7 +82,11 @@ export type FederationEdge =
 
 interface FederationEdgeBase {
   readonly trustDomain: string;
-  readonly bundleEndpointUrl: string;
+  /**
+   * Absent only for a peer in the topology whose bundle endpoint has no URL yet: where it is reachable
+   * depends on where it runs, and the target sets it (`withBundleEndpoints`); see `bundleEndpointUrlOf`.
+   */
+  readonly bundleEndpointUrl?: string;
   readonly trustDomainBundle?: string;
 }
 

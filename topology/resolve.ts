@@ -21,6 +21,30 @@ export class TopologyError extends Error {
 }
 
 /**
+ * Every federation edge of `topology` without a bundle endpoint URL, as problems: a deployment to
+ * clusters needs each peer's URL (a local run sets them itself).
+ */
+export function missingBundleEndpointUrls(topology: Topology): TopologyProblem[] {
+  return topology.trustDomains.flatMap((td, index) =>
+    td.federatesWith.flatMap((edge, i) =>
+      edge.bundleEndpointUrl !== undefined
+        ? []
+        : [{ path: `trustDomains[${index}] (${td.name}).federatesWith[${i}].bundleEndpointUrl`, message: noUrlMessage(edge.trustDomain) }],
+    ),
+  );
+}
+
+/** The URL of the bundle endpoint `edge` of `td` fetches from; throws when no target has set it. */
+export function bundleEndpointUrlOf(td: TrustDomain, edge: FederationEdge): string {
+  if (edge.bundleEndpointUrl === undefined) throw new Error(`${td.name} → ${edge.trustDomain}: ${noUrlMessage(edge.trustDomain)}`);
+  return edge.bundleEndpointUrl;
+}
+
+function noUrlMessage(peer: string): string {
+  return `no URL for the bundle endpoint of "${peer}": set this edge's bundleEndpointUrl or that domain's bundleEndpoint.url`;
+}
+
+/**
  * The SPIFFE ID of a workload running as `serviceAccount` in `namespace` of the domain `trustDomainId`
  * (`spiffe://<td>`): `spiffe://<td>/ns/<namespace>/sa/<serviceAccount>`, the ID dirtk's ClusterSPIFFEIDs
  * render and local mode registers.
@@ -234,14 +258,9 @@ function resolveEdge(
   }
   const peer = byName.get(edge.trustDomain);
   const url = edge.bundleEndpointUrl ?? peer?.bundleEndpoint?.url;
-  if (url === undefined) {
-    fail(
-      `${path}.bundleEndpointUrl`,
-      peer
-        ? `no URL for the bundle endpoint of "${edge.trustDomain}": set this edge's bundleEndpointUrl or that domain's bundleEndpoint.url`
-        : `"${edge.trustDomain}" is not in this topology, so its bundle endpoint URL must be given`,
-    );
-  } else {
+  if (url === undefined && !peer) {
+    fail(`${path}.bundleEndpointUrl`, `"${edge.trustDomain}" is not in this topology, so its bundle endpoint URL must be given`);
+  } else if (url !== undefined) {
     checkBundleEndpointUrl(url, `${path}.bundleEndpointUrl`, fail);
   }
   const profile: BundleEndpointProfile = edge.profile ?? peer?.bundleEndpoint?.profile ?? 'https_spiffe';
@@ -255,10 +274,10 @@ function resolveEdge(
   if (edge.trustDomainBundle !== undefined) {
     checkSpiffeBundle(edge.trustDomainBundle, `${path}.trustDomainBundle`, fail);
   }
-  if (!ok || url === undefined) return undefined;
+  if (!ok) return undefined;
   const base = {
     trustDomain: edge.trustDomain,
-    bundleEndpointUrl: url,
+    ...(url !== undefined && { bundleEndpointUrl: url }),
     ...(edge.trustDomainBundle !== undefined && { trustDomainBundle: edge.trustDomainBundle }),
   };
   return profile === 'https_spiffe' ? { ...base, profile, endpointSpiffeId } : { ...base, profile };

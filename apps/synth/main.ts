@@ -1,6 +1,6 @@
 /**
  * `npm run synth` and `npx cdk8s synth`: writes `<outdir>/<trust-domain>.k8s.yaml` for every trust domain
- * of the topology (`loadTopologySpec`: the file named by `DIRTK_TOPOLOGY`, else the example federation),
+ * of the topology (`loadTopology`: the file named by `DIRTK_TOPOLOGY`, else the example federation),
  * where outdir is `CDK8S_OUTDIR` (set by `cdk8s synth`) or `dist`.
  *
  * The output federates on its own: unless the topology is bootstrapped already, the zero-touch bootstrap
@@ -18,18 +18,17 @@ import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { trustDomainManifests } from '../../constructs/manifests';
 import { ensureSpire, SpireSetupError } from '../../spire/install';
-import { loadTopologySpec, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
-import { withFederationBootstrap } from '../../topology/federation-bootstrap/bootstrap';
+import { loadTopology, TopologyError, type Topology } from '../../topology';
+import { withFederationBootstrap } from '../../federation/bootstrap';
 
 /** Where synth keeps the upstream CAs it bootstraps with. */
 export const UPSTREAM_CA_DIR_ENV = 'DIRTK_UPSTREAM_CA_DIR';
 
 /**
- * Validates `spec` and writes one manifest file per trust domain into `outdir`; returns the files written.
- * Throws `TopologyError` for an invalid topology, before anything is written.
+ * Writes one manifest file per trust domain of `topology` into `outdir` once every one has rendered;
+ * returns the files written.
  */
-export function synthesize(spec: TopologySpec, outdir: string): string[] {
-  const topology = resolveTopology(spec);
+export function synthesize(topology: Topology, outdir: string): string[] {
   const files = topology.trustDomains.map((td) => ({
     file: path.join(outdir, `${td.name}.k8s.yaml`),
     objects: trustDomainManifests(topology, td.name),
@@ -43,9 +42,9 @@ async function main(): Promise<void> {
   try {
     await ensureSpire({ binaries: false, log: (line) => console.error(`[setup] ${line}`) });
     const caFolder = path.resolve(process.env[UPSTREAM_CA_DIR_ENV] ?? path.join('.dirtk', 'upstream-ca'));
-    const { spec, caDirs } = await withFederationBootstrap(loadTopologySpec(), caFolder);
-    for (const file of synthesize(spec, process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
-    for (const td of resolveTopology(spec).trustDomains) {
+    const { topology, caDirs } = await withFederationBootstrap(loadTopology(), caFolder);
+    for (const file of synthesize(topology, process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
+    for (const td of topology.trustDomains) {
       const dir = caDirs[td.name];
       const secret = td.server.upstreamAuthority?.secretName;
       if (dir && secret) {

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../spire/install';
-import { EXAMPLE_FEDERATION } from '../../topology';
+import { EXAMPLE_FEDERATION, resolveTopology, type Topology } from '../../topology';
 import { ensurePulumi } from '../../tools/pulumi/build';
 import { stopDockerEngine } from './engine/engine';
 import { withHostPatches } from './images/cluster-config';
@@ -35,13 +35,14 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  const base = resolveTopology(EXAMPLE_FEDERATION);
   const options: PlanOptions = {
-    base: EXAMPLE_FEDERATION,
+    base,
     stateDir: DEFAULT_STATE_DIR,
     projectRoot: PROJECT_ROOT,
     deployer: findOnPath('pulumi') === undefined ? 'kubectl' : 'pulumi',
     ...(local && { localImages: await localImages(dryRun) }),
-    ...(local && command === 'up' && { deployers: await bothDeployers(dryRun) }),
+    ...(local && command === 'up' && { deployers: await bothDeployers(base, dryRun) }),
   };
   const plan = planner(options);
   if (dryRun) {
@@ -57,12 +58,12 @@ async function main(argv: readonly string[]): Promise<number> {
  * The first cluster with `pulumi up` (the CLI, language host and provider built by the project, put first
  * on PATH with their environment), the second with kubectl.
  */
-async function bothDeployers(dryRun: boolean): Promise<PlanOptions['deployers']> {
+async function bothDeployers(topology: Topology, dryRun: boolean): Promise<PlanOptions['deployers']> {
   if (!dryRun) {
     const pulumi = await ensurePulumi({ log: (line) => console.log(line) });
     Object.assign(process.env, pulumi.env);
   }
-  const [first, second] = EXAMPLE_FEDERATION.trustDomains;
+  const [first, second] = topology.trustDomains;
   return { [first!.clusterName]: 'pulumi', [second!.clusterName]: 'kubectl' };
 }
 

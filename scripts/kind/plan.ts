@@ -8,7 +8,8 @@ import { Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
 import { DIRECTORY_API_SERVER } from '../../constructs';
 import type { PinnedApiServerImage } from './images/pinned-apiserver';
-import { resolveTopology, TOPOLOGY_FILE_ENV, type Topology, type TopologySpec, type TrustDomain } from '../../topology';
+import { upstreamCaSecret } from '../../federation/bootstrap';
+import { TOPOLOGY_FILE_ENV, type Topology, type TrustDomain } from '../../topology';
 import { SERVER } from '../../spire/kubernetes/layout';
 import { KIND_VERSION, kindClusters, type KindCluster, type KindClusterConfig } from './clusters';
 import { kubectl, type ClusterAccess, type Deployer } from './commands';
@@ -18,7 +19,7 @@ import { resultTable } from './report';
 import { kindState, type KindState } from './state';
 import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
 import { toolCheck } from './tools';
-import { parseNodeAddress, UPSTREAM_CA_SECRET, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, writeKindTopology } from './topology';
+import { parseNodeAddress, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, writeKindTopology } from './topology';
 import {
   apiserverAddress,
   checkResults,
@@ -33,7 +34,7 @@ import {
 
 export interface PlanOptions {
   /** The topology before the Kind settings (apiserver node port, addresses) and the bootstrap: the example federation. */
-  readonly base: TopologySpec;
+  readonly base: Topology;
   /** Absolute path of the state folder (`state.ts`). */
   readonly stateDir: string;
   /** The repository root, where every command runs. */
@@ -66,8 +67,7 @@ export interface PlanOptions {
 
 interface Setting {
   readonly options: PlanOptions;
-  /** `options.base` with the apiserver on its node port; the node addresses are added when they are known. */
-  readonly spec: TopologySpec;
+  /** `options.base` with the apiserver on its node port (and the local images); node addresses and the bootstrap come when the nodes exist. */
   readonly topology: Topology;
   readonly clusters: readonly KindCluster[];
   readonly state: KindState;
@@ -78,12 +78,10 @@ interface Setting {
 function setting(options: PlanOptions): Setting {
   const local = options.localImages;
   const nodePorts = withApiserverNodePort(options.base);
-  const spec = local ? withPinnedApiServerImage(withHostPathSockets(nodePorts), local.apiserver) : nodePorts;
-  const topology = resolveTopology(spec);
+  const topology = local ? withPinnedApiServerImage(withHostPathSockets(nodePorts), local.apiserver) : nodePorts;
   const state = kindState(options.stateDir);
   return {
     options,
-    spec,
     topology,
     clusters: kindClusters(topology, options.localImages && { image: options.localImages.nodeImage, patch: options.localImages.patch }),
     state,
@@ -355,7 +353,7 @@ function writeTopology(s: Setting): TaskStep {
     effects: [...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`), `writes ${s.state.topologyFile}`],
     run: async ({ captured }) => {
       const addresses = Object.fromEntries(s.clusters.map((cluster) => [cluster.name, parseNodeAddress(captured(nodeAddressOutput(cluster.name)), cluster.name)]));
-      await writeKindTopology(s.spec, addresses, s.state.caFolder, s.state.topologyFile);
+      await writeKindTopology(s.topology, addresses, s.state.caFolder, s.state.topologyFile);
     },
   };
 }
@@ -405,8 +403,8 @@ function deployDomain(s: Setting, cluster: KindCluster): Step[] {
     on('Apply the SPIRE CRDs', ['apply', '--server-side', '-f', state.crdsFile(td.name)]),
     on('Wait until the CRDs are established', ['wait', '--for=condition=Established', '--timeout=60s', '-f', state.crdsFile(td.name)], 90),
     on('Create the namespaces', ['apply', '--server-side', '-f', state.namespacesFile(td.name)]),
-    on(`Create Secret ${UPSTREAM_CA_SECRET} from the upstream CA of ${td.name}`, [
-      '--namespace', td.namespaces.spire, 'create', 'secret', 'generic', UPSTREAM_CA_SECRET, `--from-file=${state.caFiles(td.name)}`,
+    on(`Create Secret ${upstreamCaSecret(td)} from the upstream CA of ${td.name}`, [
+      '--namespace', td.namespaces.spire, 'create', 'secret', 'generic', upstreamCaSecret(td), `--from-file=${state.caFiles(td.name)}`,
     ]),
     ...(deployerOf(s, cluster) === 'pulumi'
       ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)

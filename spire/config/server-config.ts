@@ -1,4 +1,5 @@
 import type { FederationEdge, TrustDomain } from '../../topology/model';
+import { bundleEndpointUrlOf } from '../../topology/resolve';
 import { addPlugin, labelledBlock, renderObservability, type PluginBlocks } from './blocks';
 import type { ServerPlacement } from './placement';
 
@@ -105,7 +106,7 @@ function renderFederation(td: TrustDomain, placement: ServerPlacement): Record<s
     };
   }
   if (placement.federationRelationships === 'static' && td.federatesWith.length > 0) {
-    federation.federates_with = Object.fromEntries(td.federatesWith.map((edge) => [edge.trustDomain, renderRelationship(edge)]));
+    federation.federates_with = Object.fromEntries(td.federatesWith.map((edge) => [edge.trustDomain, renderRelationship(td, edge)]));
   }
   return Object.keys(federation).length > 0 ? federation : undefined;
 }
@@ -121,9 +122,9 @@ function renderHttpsWebProfile(td: TrustDomain, placement: ServerPlacement) {
   });
 }
 
-function renderRelationship(edge: FederationEdge): Record<string, unknown> {
+function renderRelationship(td: TrustDomain, edge: FederationEdge): Record<string, unknown> {
   return {
-    bundle_endpoint_url: edge.bundleEndpointUrl,
+    bundle_endpoint_url: bundleEndpointUrlOf(td, edge),
     bundle_endpoint_profile:
       edge.profile === 'https_spiffe'
         ? labelledBlock('https_spiffe', { endpoint_spiffe_id: edge.endpointSpiffeId })

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -7,8 +7,8 @@ import { parseAllDocuments } from 'yaml';
 import { synthesize, UPSTREAM_CA_DIR_ENV } from '../../apps/synth/main';
 import { trustDomainManifests } from '../../constructs';
 import { ensureSpire, PROJECT_ROOT } from '../../spire/install';
-import { EXAMPLE, EXAMPLE_SPEC } from './fixtures';
-import { TopologyError } from '../../topology';
+import { EXAMPLE } from './fixtures';
+import { TOPOLOGY_FILE_ENV } from '../../topology';
 import { isBootstrapped, withFederationBootstrap } from '../../federation/bootstrap';
 
 function readManifests(file: string): unknown[] {
@@ -22,7 +22,7 @@ beforeAll(() => ensureSpire({ binaries: false }));
 describe('apps/synth', () => {
   it('writes one file per trust domain, each holding that domain’s manifests', () => {
     const outdir = path.join(tempDir(), 'dist');
-    const files = synthesize(EXAMPLE_SPEC, outdir);
+    const files = synthesize(EXAMPLE, outdir);
     expect(readdirSync(outdir).sort()).toEqual(['dir.example.k8s.yaml', 'dirctl.example.k8s.yaml']);
     expect(files.map((f) => path.basename(f))).toEqual(['dir.example.k8s.yaml', 'dirctl.example.k8s.yaml']);
     for (const td of EXAMPLE.trustDomains) {
@@ -30,13 +30,21 @@ describe('apps/synth', () => {
     }
   });
 
-  it('writes nothing for an invalid topology', () => {
-    const outdir = path.join(tempDir(), 'dist');
-    const invalid = { trustDomains: [{ name: 'loop.example', clusterName: 'loop', federatesWith: [{ trustDomain: 'loop.example' }] }] };
-    expect(() => synthesize(invalid, outdir)).toThrow(TopologyError);
-    expect(() => synthesize(invalid, outdir)).toThrow(/cannot federate with itself/);
+  it('writes nothing for an invalid topology file, and says what is wrong', async () => {
+    const scratch = tempDir();
+    const outdir = path.join(scratch, 'dist');
+    const file = path.join(scratch, 'topology.json');
+    writeFileSync(file, JSON.stringify({ trustDomains: [{ name: 'loop.example', clusterName: 'loop', federatesWith: [{ trustDomain: 'loop.example' }] }] }));
+    const run = await execa(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['apps/synth/main.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { [TOPOLOGY_FILE_ENV]: file, CDK8S_OUTDIR: outdir, [UPSTREAM_CA_DIR_ENV]: path.join(scratch, 'ca') },
+      reject: false,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/invalid topology \(1 problem\):\n {2}- .*topology\.json \(DIRTK_TOPOLOGY\): trustDomains\[0\] \(loop\.example\)\.federatesWith\[0\]\.trustDomain: .*cannot federate with itself/);
     expect(existsSync(outdir)).toBe(false);
-  });
+    expect(existsSync(path.join(scratch, 'ca'))).toBe(false);
+  }, 60_000);
 
   it('`cdk8s synth` writes the bootstrapped example into its output directory, keeping the CA keys out of it', async () => {
     const caFolder = path.join(tempDir(), 'ca');
@@ -46,11 +54,11 @@ describe('apps/synth', () => {
       env: { [UPSTREAM_CA_DIR_ENV]: caFolder },
     });
     // The CAs synth made are in the folder now; bootstrapping again reuses them, so the output matches.
-    const { spec } = await withFederationBootstrap(EXAMPLE_SPEC, caFolder);
-    expect(isBootstrapped(spec)).toBe(true);
-    expect((await withFederationBootstrap(spec, caFolder)).spec).toBe(spec);
+    const { topology } = await withFederationBootstrap(EXAMPLE, caFolder);
+    expect(isBootstrapped(topology)).toBe(true);
+    expect((await withFederationBootstrap(topology, caFolder)).topology).toBe(topology);
     const expected = path.join(tempDir(), 'dist');
-    synthesize(spec, expected);
+    synthesize(topology, expected);
     expect(run.stderr).toContain(`kubectl -n spire-system create secret generic spire-upstream-ca --from-file=${path.join(caFolder, 'dir.example')}`);
     for (const file of readdirSync(outdir)) {
       const text = readFileSync(path.join(outdir, file), 'utf8');

@@ -11,7 +11,7 @@ import type { Deployer } from '../../scripts/kind/commands';
 import { planUp, type PlanOptions } from '../../scripts/kind/plan';
 import type { CommandStep, Plan, Step } from '../../scripts/kind/steps';
 import { PROJECT_ROOT } from '../../spire/install';
-import { EXAMPLE_FEDERATION, loadTopologySpec } from '../../topology';
+import { EXAMPLE_FEDERATION, loadTopology, resolveTopology } from '../../topology';
 
 /** Node addresses as `kubectl get nodes` would print them for the two clusters. */
 export const NODE_ADDRESSES = { 'dir-example': '172.18.0.2', 'dirctl-example': '172.18.0.3' } as const;
@@ -35,7 +35,7 @@ export function tempDir(): string {
 }
 
 export function planOptions(deployer: Deployer, stateDir = tempDir()): PlanOptions {
-  return { base: EXAMPLE_FEDERATION, stateDir, projectRoot: PROJECT_ROOT, deployer };
+  return { base: resolveTopology(EXAMPLE_FEDERATION), stateDir, projectRoot: PROJECT_ROOT, deployer };
 }
 
 export const taskContext = { captured: (name: string) => CAPTURED[name]!, log: () => {} };
@@ -55,7 +55,7 @@ export async function prepareUpOffline(options: PlanOptions): Promise<Plan> {
 }
 
 function synthesizeAs(step: CommandStep): void {
-  synthesize(loadTopologySpec(step.env), step.env!.CDK8S_OUTDIR!);
+  synthesize(loadTopology(step.env), step.env!.CDK8S_OUTDIR!);
 }
 
 /** A pod list as `kubectl get pods -o json` prints it. */

@@ -8,7 +8,7 @@ import { isSpireResource } from '../../constructs/manifests';
 import { domainWorkloads } from '../../scripts/kind/manifests';
 import { kindState } from '../../scripts/kind/state';
 import { ensureSpire } from '../../spire/install';
-import { EXAMPLE_FEDERATION, loadTopologySpec, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
+import { EXAMPLE_FEDERATION, loadTopology, resolveTopology, TopologyError, type Topology, type TopologySpec } from '../../topology';
 import { runStack } from '../stacks/harness';
 import { NODE_ADDRESSES, planOptions, prepareUpOffline, tempDir } from './fixtures';
 
@@ -21,25 +21,50 @@ const tempFile = (name: string, content: string) => {
 };
 const problemOf = (env: Record<string, string>) => {
   try {
-    loadTopologySpec(env);
+    loadTopology(env);
   } catch (error) {
     if (error instanceof TopologyError) return error.message;
     throw error;
   }
-  throw new Error('loadTopologySpec accepted it');
+  throw new Error('loadTopology accepted it');
 };
 
-describe('loadTopologySpec', () => {
+describe('loadTopology', () => {
   it('is the example federation unless DIRTK_TOPOLOGY names a file', () => {
-    expect(loadTopologySpec({})).toBe(EXAMPLE_FEDERATION);
-    expect(loadTopologySpec({ DIRTK_TOPOLOGY: '' })).toBe(EXAMPLE_FEDERATION);
+    expect(loadTopology({})).toEqual(resolveTopology(EXAMPLE_FEDERATION));
+    expect(loadTopology({ DIRTK_TOPOLOGY: '' })).toEqual(resolveTopology(EXAMPLE_FEDERATION));
   });
 
-  it('reads a JSON or YAML spec file', () => {
+  it('reads a JSON or YAML spec file and resolves it', () => {
     const spec: TopologySpec = { trustDomains: [{ name: 'solo.example', clusterName: 'solo', apiserver: { port: 9443 } }] };
-    expect(loadTopologySpec({ DIRTK_TOPOLOGY: tempFile('t.json', JSON.stringify(spec)) })).toEqual(spec);
-    expect(loadTopologySpec({ DIRTK_TOPOLOGY: tempFile('t.yaml', stringify(spec)) })).toEqual(spec);
-    expect(loadTopologySpec({ DIRTK_TOPOLOGY: tempFile('t.YML', stringify(spec)) })).toEqual(spec);
+    expect(loadTopology({ DIRTK_TOPOLOGY: tempFile('t.json', JSON.stringify(spec)) })).toEqual(resolveTopology(spec));
+    expect(loadTopology({ DIRTK_TOPOLOGY: tempFile('t.yaml', stringify(spec)) })).toEqual(resolveTopology(spec));
+    expect(loadTopology({ DIRTK_TOPOLOGY: tempFile('t.YML', stringify(spec)) })).toEqual(resolveTopology(spec));
+  });
+
+  it('reports members of the wrong type or unknown as problems, all at once, never as a crash', () => {
+    const file = tempFile('t.json', JSON.stringify({
+      trustDomains: [
+        { name: 'a.test', clusterName: 'a', federatesWith: 'b.test' },
+        { name: 'b.test', clusterName: 'b', namespaces: { spire: 5 }, sever: {}, server: { datastore: { type: 'mysql' }, keyManager: 'hsm' } },
+      ],
+    }));
+    const message = problemOf({ DIRTK_TOPOLOGY: file });
+    expect(message).toMatch(/^invalid topology \(5 problems\):/);
+    for (const problem of [
+      'trustDomains[0].federatesWith: must be array',
+      'trustDomains[1].namespaces.spire: must be string',
+      'trustDomains[1].sever: is not a topology setting (misspelt?)',
+      'trustDomains[1].server.datastore.type: "mysql" is not a known type',
+      'trustDomains[1].server.keyManager: must be one of "disk", "memory"',
+    ]) expect(message).toContain(`${file} (DIRTK_TOPOLOGY): ${problem}`);
+  });
+
+  it('requires a bundle endpoint URL for every peer: clusters need them all', () => {
+    const file = tempFile('t.json', JSON.stringify({ trustDomains: [{ name: 'a.test', clusterName: 'a', federatesWith: [{ trustDomain: 'b.test' }] }, { name: 'b.test', clusterName: 'b' }] }));
+    expect(problemOf({ DIRTK_TOPOLOGY: file })).toContain(
+      `${file} (DIRTK_TOPOLOGY): trustDomains[0] (a.test).federatesWith[0].bundleEndpointUrl: no URL for the bundle endpoint of "b.test"`,
+    );
   });
 
   it('validates the spec with resolveTopology, naming the file in every problem', () => {
@@ -53,8 +78,10 @@ describe('loadTopologySpec', () => {
     expect(problemOf({ DIRTK_TOPOLOGY: '/nonexistent/topology.json' })).toMatch(/\/nonexistent\/topology.json \(DIRTK_TOPOLOGY\): cannot read the topology file: ENOENT/);
     expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', 'trustDomains: []') })).toMatch(/not valid JSON \(name the file \.yaml or \.yml for YAML\)/);
     expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.yaml', 'trustDomains: [\n') })).toMatch(/not valid YAML/);
-    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', '{"domains": []}') })).toMatch(/a topology spec is an object with a "trustDomains" list/);
-    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', '{"trustDomains": ["dir.example"]}') })).toMatch(/every entry of "trustDomains" must be an object/);
+    const notTopology = problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', '{"domains": []}') });
+    expect(notTopology).toMatch(/: trustDomains: is required/);
+    expect(notTopology).toMatch(/: domains: is not a topology setting/);
+    expect(problemOf({ DIRTK_TOPOLOGY: tempFile('t.json', '{"trustDomains": ["dir.example"]}') })).toMatch(/: trustDomains\[0\]: must be object/);
   });
 });
 
@@ -64,9 +91,11 @@ describe('the Kind topology, as kind:up writes it', () => {
   const options = planOptions('pulumi');
   const state = kindState(options.stateDir);
   let spec: TopologySpec;
+  let topology: Topology;
   beforeAll(async () => {
     await prepareUpOffline(options);
-    spec = loadTopologySpec({ DIRTK_TOPOLOGY: state.topologyFile });
+    spec = JSON.parse(readFileSync(state.topologyFile, 'utf8')) as TopologySpec;
+    topology = loadTopology({ DIRTK_TOPOLOGY: state.topologyFile });
   });
   const rootOf = (td: string) => new X509Certificate(readFileSync(path.join(state.caFiles(td), 'tls.crt')));
   const synthesized = (td: string): Manifest[] => parseAllDocuments(readFileSync(state.synthFile(td), 'utf8')).map((d) => d.toJSON());
@@ -79,7 +108,7 @@ describe('the Kind topology, as kind:up writes it', () => {
   });
 
   it('exposes the apiserver on node port 30888 through the Service of the synthesized manifests', () => {
-    expect(spec.trustDomains.map((td) => [td.name, td.apiserver])).toEqual([
+    expect(topology.trustDomains.map((td) => [td.name, td.apiserver && { serviceType: td.apiserver.serviceType, nodePort: td.apiserver.nodePort }])).toEqual([
       ['dir.example', { serviceType: 'NodePort', nodePort: 30888 }],
       ['dirctl.example', undefined],
     ]);
@@ -107,8 +136,12 @@ describe('the Kind topology, as kind:up writes it', () => {
     }
   });
 
+  it('writes every default out, so the file resolves to the topology the scripts built', () => {
+    expect(resolveTopology(spec)).toEqual(topology);
+    expect(spec.trustDomains[0]!.server).toMatchObject({ caTtl: '24h', x509SvidTtl: '1h', keyManager: 'disk' });
+  });
+
   it('synthesizes the manifests of that topology, with no CA key in them', () => {
-    const topology = resolveTopology(spec);
     for (const td of topology.trustDomains) {
       const text = readFileSync(state.synthFile(td.name), 'utf8');
       expect(synthesized(td.name)).toEqual(trustDomainManifests(topology, td.name));
@@ -135,7 +168,6 @@ describe('the Kind topology, as kind:up writes it', () => {
   });
 
   it('waits for exactly the workloads each domain’s manifests hold', () => {
-    const topology = resolveTopology(spec);
     for (const td of topology.trustDomains) {
       const workloads = synthesized(td.name)
         .filter((object) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(object.kind))

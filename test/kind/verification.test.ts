@@ -26,7 +26,7 @@ import { podList, tempDir } from './fixtures';
 
 type Manifest = Record<string, any>;
 
-const EXAMPLE = resolveTopology(withApiserverNodePort(EXAMPLE_FEDERATION));
+const EXAMPLE = withApiserverNodePort(resolveTopology(EXAMPLE_FEDERATION));
 const JOBS = verificationJobs(EXAMPLE);
 const NODE = '172.18.0.2';
 const manifestsOf = (job: VerificationJob) => verificationManifests(job, apiserverAddress(job, NODE)) as Manifest[];
@@ -133,7 +133,7 @@ describe('the verification Jobs', () => {
 
 describe('the image-tie Job', () => {
   const imageId = `sha256:${'5a'.repeat(32)}`;
-  const pinned = resolveTopology(withPinnedApiServerImage(withHostPathSockets(withApiserverNodePort(EXAMPLE_FEDERATION)), { image: 'dirtk/apiserver:5a5a5a5a5a5a5a5a', imageId }));
+  const pinned = withPinnedApiServerImage(withHostPathSockets(EXAMPLE), { image: 'dirtk/apiserver:5a5a5a5a5a5a5a5a', imageId });
   const server = pinned.trustDomains[0]!;
   const job = (imageTieManifests(server, 'dirtk/apiserver-impostor:5a5a5a5a5a5a5a5a') as Manifest[])[0]!;
   const pod = job.spec.template.spec;

@@ -14,7 +14,7 @@ import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
 import { verifyX509Svid } from '@dirtk/spiffe/x509svid';
 import { type LocalFederation, seedFederation, startLocalFederation, startPlannedServer } from '../../local/federation';
-import { localTopologySpec, type LocalDomainPorts, planLocalFederation } from '../../local/plan';
+import { localTopology, type LocalDomainPorts, planLocalFederation } from '../../local/plan';
 import { freePorts } from '../../local/spire/ports';
 import type { SpireServerProcess } from '../../local/spire/server-process';
 import { localStateLayout } from '../../local/state';
@@ -63,9 +63,10 @@ describe('a SPIRE server bootstrapped with its peer upstream root', () => {
       'dirctl.example': { server: server2!, serverHealth: health2!, bundleEndpoint: bundle2!, agentHealth: agent2! },
     };
     const cas = await loadOrCreateUpstreamCas(layout.upstreamCaDir, names);
-    const topology = resolveTopology(
-      bootstrapFederation(localTopologySpec(EXAMPLE_FEDERATION, ports), { 'dir.example': cas['dir.example']!.ca, 'dirctl.example': cas['dirctl.example']!.ca }),
-    );
+    const topology = bootstrapFederation(localTopology(resolveTopology(EXAMPLE_FEDERATION), ports), {
+      'dir.example': cas['dir.example']!.ca,
+      'dirctl.example': cas['dirctl.example']!.ca,
+    });
     const upstreamCaDirs = { 'dir.example': cas['dir.example']!.dir, 'dirctl.example': cas['dirctl.example']!.dir };
     const [plan] = planLocalFederation(topology, { layout, ports, upstreamCaDirs, uid: process.getuid!() });
     server = await startPlannedServer(plan!);

@@ -8,7 +8,7 @@ import { bootstrapFederation } from '../../federation/bootstrap';
 import { seedBundle } from '../../federation/seed-bundle';
 import { createUpstreamCa, type UpstreamCa } from '../../federation/upstream-ca';
 import { startLocalFederation } from '../../local/federation';
-import { checkRunsLocally, type LocalDomainPorts, localTopologySpec, planLocalFederation } from '../../local/plan';
+import { checkRunsLocally, type LocalDomainPorts, localTopology, planLocalFederation } from '../../local/plan';
 import { localStateLayout } from '../../local/state';
 
 const PORTS: Record<string, LocalDomainPorts> = {
@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function examplePlan(layoutRoot = '/state') {
-  const topology = resolveTopology(bootstrapFederation(localTopologySpec(EXAMPLE_FEDERATION, PORTS), cas));
+  const topology = bootstrapFederation(localTopology(resolveTopology(EXAMPLE_FEDERATION), PORTS), cas);
   const layout = localStateLayout(layoutRoot, ['dir.example', 'dirctl.example']);
   const upstreamCaDirs = { 'dir.example': '/ca/dir.example', 'dirctl.example': '/ca/dirctl.example' };
   return { layout, plans: planLocalFederation(topology, { layout, ports: PORTS, upstreamCaDirs, uid: UID }) };
@@ -34,7 +34,7 @@ function examplePlan(layoutRoot = '/state') {
 
 describe('the topology on 127.0.0.1', () => {
   it('serves every bundle endpoint on its local port and points every edge there, whatever the spec said', () => {
-    const topology = resolveTopology(localTopologySpec(EXAMPLE_FEDERATION, PORTS));
+    const topology = localTopology(resolveTopology(EXAMPLE_FEDERATION), PORTS);
     const [dir, dirctl] = topology.trustDomains;
     expect(dir!.bundleEndpoint).toMatchObject({ port: 10003, url: 'https://127.0.0.1:10003' });
     expect(dir!.federatesWith[0]!.bundleEndpointUrl).toBe('https://127.0.0.1:20003');
@@ -46,7 +46,7 @@ describe('the topology on 127.0.0.1', () => {
         EXAMPLE_FEDERATION.trustDomains[1]!,
       ],
     };
-    expect(resolveTopology(localTopologySpec(pinned, PORTS)).trustDomains[0]!.federatesWith[0]!.bundleEndpointUrl).toBe('https://127.0.0.1:20003');
+    expect(localTopology(resolveTopology(pinned), PORTS).trustDomains[0]!.federatesWith[0]!.bundleEndpointUrl).toBe('https://127.0.0.1:20003');
 
     // Local mode needs no URLs at all; an edge to a peer it does not run keeps its own, for checkRunsLocally to report.
     const bare: TopologySpec = {
@@ -55,7 +55,7 @@ describe('the topology on 127.0.0.1', () => {
         { name: 'dirctl.example', clusterName: 'dirctl', federatesWith: [{ trustDomain: 'dir.example' }] },
       ],
     };
-    const edges = resolveTopology(localTopologySpec(bare, PORTS)).trustDomains[0]!.federatesWith;
+    const edges = localTopology(resolveTopology(bare), PORTS).trustDomains[0]!.federatesWith;
     expect(edges.map((edge) => edge.bundleEndpointUrl)).toEqual(['https://127.0.0.1:20003', 'https://partner']);
   });
 

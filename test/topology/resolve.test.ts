@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  bundleEndpointUrlOf,
   EXAMPLE_FEDERATION,
+  missingBundleEndpointUrls,
   resolveTopology,
+  withBundleEndpoints,
   TopologyError,
   type TopologySpec,
   type TrustDomainSpec,
@@ -89,6 +92,36 @@ describe('resolveTopology defaults', () => {
   });
 });
 
+describe('bundle endpoint URLs, which depend on where a domain runs', () => {
+  const unplaced: TopologySpec = { trustDomains: [domain({ federatesWith: [{ trustDomain: 'b.example' }] }), domain({ name: 'b.example', clusterName: 'b' })] };
+
+  it('leaves an edge to a known domain that publishes no URL without one, for the target to set', () => {
+    const topology = resolveTopology(unplaced);
+    expect(topology.trustDomains[0]!.federatesWith[0]).not.toHaveProperty('bundleEndpointUrl');
+    const placed = withBundleEndpoints(topology, (td) => ({ url: `https://${td.clusterName}.example:8443` }));
+    expect(placed.trustDomains[0]!.federatesWith[0]!.bundleEndpointUrl).toBe('https://b.example:8443');
+    expect(missingBundleEndpointUrls(placed)).toEqual([]);
+  });
+
+  it('reports such an edge for a deployment to clusters, and refuses to render it', () => {
+    const topology = resolveTopology(unplaced);
+    expect(missingBundleEndpointUrls(topology)).toEqual([
+      {
+        path: 'trustDomains[0] (a.example).federatesWith[0].bundleEndpointUrl',
+        message: 'no URL for the bundle endpoint of "b.example": set this edge\'s bundleEndpointUrl or that domain\'s bundleEndpoint.url',
+      },
+    ]);
+    const [a] = topology.trustDomains;
+    expect(() => bundleEndpointUrlOf(a!, a!.federatesWith[0]!)).toThrow(/a\.example → b\.example: no URL for the bundle endpoint of "b\.example"/);
+  });
+
+  it('still requires the URL of a peer outside the topology', () => {
+    expect(problemsOf({ trustDomains: [domain({ federatesWith: [{ trustDomain: 'partner.example' }] })] })).toEqual([
+      'trustDomains[0] (a.example).federatesWith[0].bundleEndpointUrl: "partner.example" is not in this topology, so its bundle endpoint URL must be given',
+    ]);
+  });
+});
+
 describe('resolveTopology: the apiserver image', () => {
   const digest = `sha256:${'0f'.repeat(32)}`;
   const apiserverOf = (apiserver: NonNullable<TrustDomainSpec['apiserver']>) => resolveTopology({ trustDomains: [domain({ apiserver })] }).trustDomains[0]!.apiserver!;
@@ -148,13 +181,6 @@ describe('resolveTopology rejects', () => {
       'an edge to an unknown domain without a URL',
       { trustDomains: [domain({ federatesWith: [{ trustDomain: 'elsewhere.example' }] })] },
       /federatesWith\[0\]\.bundleEndpointUrl: "elsewhere\.example" is not in this topology, so its bundle endpoint URL must be given/,
-    ],
-    [
-      'an edge to a known domain that publishes no URL',
-      {
-        trustDomains: [domain({ federatesWith: [{ trustDomain: 'b.example' }] }), domain({ name: 'b.example', clusterName: 'b' })],
-      },
-      /no URL for the bundle endpoint of "b\.example": set this edge's bundleEndpointUrl or that domain's bundleEndpoint\.url/,
     ],
     [
       'an edge with an invalid peer name',
