@@ -107,7 +107,8 @@ export class TrustDomainDeployment extends pulumi.ComponentResource {
   private readTrustBundle(name: string, namespace: string, group: k8s.yaml.v2.ConfigGroup, provider: k8s.Provider) {
     // The server creates the ConfigMap once it runs. Reading a ConfigMap that does not exist fails the
     // whole operation, so previews (the first one runs before anything is deployed) do not read it.
-    if (pulumi.runtime.isDryRun()) return pulumi.output(pulumi.unknown) as unknown as pulumi.Output<string | undefined>;
+    // An unknown value: the callback never runs on it, it only gives the output its type.
+    if (pulumi.runtime.isDryRun()) return pulumi.output(pulumi.unknown).apply((): string | undefined => undefined);
     // The ConfigGroup waits for the server, which publishes its bundle as it starts.
     const published = k8s.core.v1.ConfigMap.get(`${name}-trust-bundle`, `${namespace}/${BUNDLE.configMap}`, {
       parent: this,
