@@ -11,7 +11,8 @@ import path from 'node:path';
 import { CONTROLLER_MANAGER_VERSION, SPIRE_VERSION } from './versions';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
-const BUILD_MODULES = {
+/** The Go modules that pin what `go install` builds. */
+export const BUILD_MODULES = {
   spire: path.join(__dirname, 'build', 'spire'),
   controllerManager: path.join(__dirname, 'build', 'controller-manager'),
 };
