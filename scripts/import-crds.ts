@@ -4,10 +4,10 @@
  * for the imports and into the folder that `cdk8s.yaml` names. Run it after changing the controller
  * manager pin; its output is committed and never edited by hand.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { CONTROLLER_MANAGER_MODULE, CRD_FILES, MODULE_CRD_DIR, PINNED_CRD_DIR } from '../spire/crds';
+import { CONTROLLER_MANAGER_MODULE, CRD_FILES, MODULE_CRD_DIR, PINNED_CRD_DIR, SERVED_CRD_FILES } from '../spire/crds';
 import { BUILD_MODULES, PROJECT_ROOT } from '../spire/install';
 import { CONTROLLER_MANAGER_VERSION } from '../spire/versions';
 
@@ -27,6 +27,12 @@ export function readCdk8sImportConfig(): Cdk8sImportConfig {
   const config = parse(readFileSync(path.join(PROJECT_ROOT, 'cdk8s.yaml'), 'utf8')) as Partial<Cdk8sImportConfig>;
   if (!config.imports?.length || !config.importDirectory) throw new Error('cdk8s.yaml must list `imports` and name an `importDirectory`');
   return { imports: config.imports, importDirectory: config.importDirectory };
+}
+
+/** The imports `cdk8s.yaml` must list: each served CRD of the pinned folder, named after its plural. */
+export function expectedImports(): string[] {
+  const folder = path.relative(PROJECT_ROOT, PINNED_CRD_DIR);
+  return SERVED_CRD_FILES.map((file) => `${file.replace(/^spire\.spiffe\.io_(.+)\.yaml$/, '$1')}:=${folder}/${file}`);
 }
 
 /**
@@ -64,14 +70,22 @@ export async function cdk8sImport(outdir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const { imports, importDirectory } = readCdk8sImportConfig();
+  const expected = expectedImports();
+  if (imports.join('\n') !== expected.join('\n')) {
+    throw new Error(`cdk8s.yaml imports other CRDs than the pinned ones; make its \`imports\` list:\n${expected.map((spec) => `  - ${spec}`).join('\n')}`);
+  }
   const source = await moduleCrdDir({ offline: false });
-  rmSync(PINNED_CRD_DIR, { recursive: true, force: true });
+  // Only the pinned version's folder stays.
+  const crdsRoot = path.dirname(PINNED_CRD_DIR);
+  for (const folder of readdirSync(crdsRoot).filter((name) => name.startsWith('spire-controller-manager-v'))) {
+    rmSync(path.join(crdsRoot, folder), { recursive: true, force: true });
+  }
   mkdirSync(PINNED_CRD_DIR, { recursive: true });
   // Copied by content: the module cache's files are read-only.
   for (const file of Object.values(CRD_FILES)) writeFileSync(path.join(PINNED_CRD_DIR, file), readFileSync(path.join(source, file)));
   console.log(`[import:crds] ${CONTROLLER_MANAGER_MODULE} v${CONTROLLER_MANAGER_VERSION}: CRDs copied to ${path.relative(PROJECT_ROOT, PINNED_CRD_DIR)}/`);
 
-  const { importDirectory } = readCdk8sImportConfig();
   const outdir = path.join(PROJECT_ROOT, importDirectory);
   rmSync(outdir, { recursive: true, force: true });
   await cdk8sImport(outdir);
@@ -80,7 +94,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    console.error(`[import:crds] ${error instanceof CrdSourceError ? error.message : String(error)}`);
+    console.error(`[import:crds] ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
 }

@@ -17,7 +17,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { trustDomainManifests } from '../../constructs/manifests';
-import { ensureSpire, SpireSetupError } from '../../spire/install';
 import { loadTopologySpec, resolveTopology, TopologyError, type TopologySpec } from '../../topology';
 import { withFederationBootstrap } from '../../topology/federation-bootstrap/bootstrap';
 
@@ -41,7 +40,6 @@ export function synthesize(spec: TopologySpec, outdir: string): string[] {
 
 async function main(): Promise<void> {
   try {
-    await ensureSpire({ binaries: false, log: (line) => console.error(`[setup] ${line}`) });
     const caFolder = path.resolve(process.env[UPSTREAM_CA_DIR_ENV] ?? path.join('.dirtk', 'upstream-ca'));
     const { spec, caDirs } = await withFederationBootstrap(loadTopologySpec(), caFolder);
     for (const file of synthesize(spec, process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
@@ -54,7 +52,7 @@ async function main(): Promise<void> {
       }
     }
   } catch (error) {
-    if (!(error instanceof TopologyError || error instanceof SpireSetupError)) throw error;
+    if (!(error instanceof TopologyError)) throw error;
     console.error(error.message);
     process.exitCode = 1;
   }

@@ -2,8 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cdk8sImport, CrdSourceError, moduleCrdDir, readCdk8sImportConfig } from '../../scripts/import-crds';
+import { cdk8sImport, CrdSourceError, expectedImports, moduleCrdDir, readCdk8sImportConfig } from '../../scripts/import-crds';
 import { CRD_FILES, PINNED_CRD_DIR, SERVED_CRD_FILES } from '../../spire/crds';
+import { CONTROLLER_MANAGER_VERSION } from '../../spire/versions';
 import { PROJECT_ROOT } from '../../spire/install';
 
 const readFolder = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]));
@@ -24,10 +25,13 @@ describe('the committed CRDs', () => {
 
 describe('cdk8s.yaml', () => {
   it('imports exactly the served CRDs from the pinned folder, each named after its plural', () => {
-    const folder = path.relative(PROJECT_ROOT, PINNED_CRD_DIR);
-    expect(readCdk8sImportConfig().imports).toEqual(
-      SERVED_CRD_FILES.map((file) => `${/^spire\.spiffe\.io_(\w+)\.yaml$/.exec(file)![1]}:=${folder}/${file}`),
-    );
+    const folder = `crds/spire-controller-manager-v${CONTROLLER_MANAGER_VERSION}`;
+    expect(expectedImports()).toEqual([
+      `clusterspiffeids:=${folder}/spire.spiffe.io_clusterspiffeids.yaml`,
+      `clusterfederatedtrustdomains:=${folder}/spire.spiffe.io_clusterfederatedtrustdomains.yaml`,
+      `clusterstaticentries:=${folder}/spire.spiffe.io_clusterstaticentries.yaml`,
+    ]);
+    expect(readCdk8sImportConfig().imports).toEqual(expectedImports());
   });
 });
 
