@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { ApiServer, TrustDomain } from '../topology/model';
-import { ClusterSPIFFEID } from './custom-resources/cluster-spiffe-id';
+import { ClusterSpiffeid } from './imports/clusterspiffeids-spire.spiffe.io';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from './hardening';
 import { appLabels, httpProbes, workloadApiSocket } from './workload';
 
@@ -236,7 +236,7 @@ export class DirectoryApiServer extends Construct {
   public readonly container: k8s.Container;
   public readonly deployment: k8s.KubeDeployment;
   public readonly service: k8s.KubeService;
-  public readonly clusterSpiffeId: ClusterSPIFFEID;
+  public readonly clusterSpiffeId: ClusterSpiffeid;
 
   public constructor(scope: Construct, id: string, props: DirectoryApiServerProps) {
     super(scope, id);
@@ -257,10 +257,10 @@ export class DirectoryApiServer extends Construct {
     // Registered before the Deployment, so the entry is usually there when the first pod asks for its SVID.
     const federatesWith = props.federatesWith ?? td.federatesWith.map((edge) => edge.trustDomain);
     const service = `${DIRECTORY_API_SERVER.name}.${namespace}`;
-    this.clusterSpiffeId = new ClusterSPIFFEID(this, 'ClusterSPIFFEID', {
+    this.clusterSpiffeId = new ClusterSpiffeid(this, 'ClusterSPIFFEID', {
       metadata: { name: `${namespace}-${apiserver.serviceAccount}` },
       spec: {
-        spiffeIDTemplate: SERVICE_ACCOUNT_SPIFFE_ID_TEMPLATE,
+        spiffeIdTemplate: SERVICE_ACCOUNT_SPIFFE_ID_TEMPLATE,
         podSelector: { matchLabels: labels },
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
         workloadSelectorTemplates: [

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import type { TrustDomain } from '../topology/model';
 import { serviceAccountSpiffeId } from '../topology/resolve';
-import { ClusterSPIFFEID } from './custom-resources/cluster-spiffe-id';
+import { ClusterSpiffeid } from './imports/clusterspiffeids-spire.spiffe.io';
 import { workloadApiSocket, type WorkloadApiSocket } from './workload';
 
 export interface DirectoryClientIdentityProps {
@@ -45,7 +45,7 @@ export class DirectoryClientIdentity extends Construct {
   public readonly spiffeId: string;
   public readonly serviceAccountName: string;
   public readonly serviceAccount: k8s.KubeServiceAccount;
-  public readonly clusterSpiffeId: ClusterSPIFFEID;
+  public readonly clusterSpiffeId: ClusterSpiffeid;
   /** The Workload API volume, mount and endpoint variable a client pod needs. */
   public readonly workloadApi: WorkloadApiSocket;
 
@@ -64,10 +64,10 @@ export class DirectoryClientIdentity extends Construct {
     });
 
     const federatesWith = props.federatesWith ?? td.federatesWith.map((edge) => edge.trustDomain);
-    this.clusterSpiffeId = new ClusterSPIFFEID(this, 'ClusterSPIFFEID', {
+    this.clusterSpiffeId = new ClusterSpiffeid(this, 'ClusterSPIFFEID', {
       metadata: { name: `${namespace}-${serviceAccount}` },
       spec: {
-        spiffeIDTemplate: `spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/${serviceAccount}`,
+        spiffeIdTemplate: `spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/${serviceAccount}`,
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
         workloadSelectorTemplates: [`k8s:ns:${namespace}`, `k8s:sa:${serviceAccount}`],
         ...(federatesWith.length > 0 && { federatesWith: [...federatesWith] }),

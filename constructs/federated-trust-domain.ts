@@ -1,11 +1,20 @@
+import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { FederationEdge, TrustDomain } from '../topology/model';
 import { bundleEndpointUrlOf } from '../topology/resolve';
 import {
   ClusterFederatedTrustDomain,
-  type BundleEndpointProfileSpec,
-  type ClusterFederatedTrustDomainManifest,
-} from './custom-resources/cluster-federated-trust-domain';
+  ClusterFederatedTrustDomainSpecBundleEndpointProfileType as ProfileType,
+  type ClusterFederatedTrustDomainProps,
+} from './imports/clusterfederatedtrustdomains-spire.spiffe.io';
+
+/** A ClusterFederatedTrustDomain as plain data, with the CRD's own field names: what a deployer such as Pulumi applies. */
+export interface ClusterFederatedTrustDomainManifest {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: ApiObjectMetadata;
+  readonly spec: Record<string, unknown>;
+}
 
 export interface FederatedTrustDomainProps {
   /** The trust domain that federates (from the resolved topology); its controller manager class reconciles the object. */
@@ -26,27 +35,30 @@ export class FederatedTrustDomain extends Construct {
    * (e.g. from the peer's stack) passes an edge carrying `trustDomainBundle` and gets the same object.
    */
   public static manifest(props: FederatedTrustDomainProps): ClusterFederatedTrustDomainManifest {
-    const { edge, trustDomain } = props;
-    const profile: BundleEndpointProfileSpec =
-      edge.profile === 'https_spiffe' ? { type: 'https_spiffe', endpointSPIFFEID: edge.endpointSpiffeId } : { type: 'https_web' };
-    return ClusterFederatedTrustDomain.manifest({
-      // Trust domain names may contain "_", which object names may not.
-      metadata: { name: edge.trustDomain.replace(/_/g, '-') },
-      spec: {
-        trustDomain: edge.trustDomain,
-        bundleEndpointURL: bundleEndpointUrlOf(trustDomain, edge),
-        bundleEndpointProfile: profile,
-        ...(edge.trustDomainBundle !== undefined && { trustDomainBundle: edge.trustDomainBundle }),
-        className: props.trustDomain.controllerManager.className,
-      },
-    });
+    return ClusterFederatedTrustDomain.manifest(resourceProps(props));
   }
 
   public readonly resource: ClusterFederatedTrustDomain;
 
   public constructor(scope: Construct, id: string, props: FederatedTrustDomainProps) {
     super(scope, id);
-    const { metadata, spec } = FederatedTrustDomain.manifest(props);
-    this.resource = new ClusterFederatedTrustDomain(this, 'Resource', { metadata, spec });
+    this.resource = new ClusterFederatedTrustDomain(this, 'Resource', resourceProps(props));
   }
+}
+
+function resourceProps({ trustDomain, edge }: FederatedTrustDomainProps): ClusterFederatedTrustDomainProps {
+  return {
+    // Trust domain names may contain "_", which object names may not.
+    metadata: { name: edge.trustDomain.replace(/_/g, '-') },
+    spec: {
+      trustDomain: edge.trustDomain,
+      bundleEndpointUrl: bundleEndpointUrlOf(trustDomain, edge),
+      bundleEndpointProfile:
+        edge.profile === 'https_spiffe'
+          ? { type: ProfileType.HTTPS_UNDERSCORE_SPIFFE, endpointSpiffeid: edge.endpointSpiffeId }
+          : { type: ProfileType.HTTPS_UNDERSCORE_WEB },
+      trustDomainBundle: edge.trustDomainBundle,
+      className: trustDomain.controllerManager.className,
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { TrustDomainChart } from './trust-domain-chart';
 /**
  * Every object one trust domain's cluster needs, as plain manifests in apply order: the SPIRE CRDs, then
  * the `TrustDomainChart`. This is what `apps/synth` writes to `<trust-domain>.k8s.yaml` and what the
- * domain's Pulumi stack deploys. Needs the CRDs installed (`ensureSpire({ binaries: false })`).
+ * domain's Pulumi stack deploys.
  */
 export function trustDomainManifests(topology: Topology, trustDomain: string): Record<string, unknown>[] {
   const app = new App();

@@ -1,12 +1,8 @@
-/**
- * `npm run setup [-- --crds-only]`: builds the pinned SPIRE binaries and reads the controller
- * manager's CRDs into `.cache/spire`, skipping whatever is already there.
- */
+/** `npm run setup`: builds the pinned SPIRE binaries into the cache (see `spire/install.ts`) unless they are there. */
 import { ensureSpire, SpireSetupError } from '../spire/install';
 
 async function main(): Promise<void> {
-  const binaries = !process.argv.includes('--crds-only');
-  await ensureSpire({ binaries, log: (line) => console.log(`[setup] ${line}`) });
+  await ensureSpire({ log: (line) => console.log(`[setup] ${line}`) });
 }
 
 main().catch((error: unknown) => {

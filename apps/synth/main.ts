@@ -17,7 +17,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { trustDomainManifests } from '../../constructs/manifests';
-import { ensureSpire, SpireSetupError } from '../../spire/install';
 import { loadTopology, TopologyError, type Topology } from '../../topology';
 import { withFederationBootstrap } from '../../federation/bootstrap';
 
@@ -40,7 +39,6 @@ export function synthesize(topology: Topology, outdir: string): string[] {
 
 async function main(): Promise<void> {
   try {
-    await ensureSpire({ binaries: false, log: (line) => console.error(`[setup] ${line}`) });
     const caFolder = path.resolve(process.env[UPSTREAM_CA_DIR_ENV] ?? path.join('.dirtk', 'upstream-ca'));
     const { topology, caDirs } = await withFederationBootstrap(loadTopology(), caFolder);
     for (const file of synthesize(topology, process.env.CDK8S_OUTDIR ?? 'dist')) console.log(file);
@@ -53,7 +51,7 @@ async function main(): Promise<void> {
       }
     }
   } catch (error) {
-    if (!(error instanceof TopologyError || error instanceof SpireSetupError)) throw error;
+    if (!(error instanceof TopologyError)) throw error;
     console.error(error.message);
     process.exitCode = 1;
   }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DIRECTORY_METHODS } from '../../apps/apiserver/src/api/services';
 import { defaultPolicy, parseCsvPolicy, parseYamlPolicy, validatePolicy, type Policy } from '../../apps/apiserver/src/authz';
@@ -13,7 +13,6 @@ import {
   SpireControllerManager,
   type DirectoryApiServerProps,
 } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import { AGENT, CONTROLLER_MANAGER, CSI, WORKLOAD_SOCKET_DIR } from '../../spire/kubernetes/layout';
 import { resolveTopology, type TrustDomain } from '../../topology';
 import { expectNonRoot, hostPaths, renderSpiffeIdTemplate, selects } from './assertions';
@@ -52,7 +51,6 @@ const ON_NODE_PORT = resolveTopology({
   trustDomains: [{ name: 'nodeport.example', clusterName: 'nodeport', apiserver: { serviceType: 'NodePort', nodePort: 32088 } }],
 }).trustDomains[0]!;
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('DirectoryApiServer', () => {
   it('matches the snapshot for dir.example (CSI socket)', () => {

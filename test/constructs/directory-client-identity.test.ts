@@ -1,7 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DirectoryClientIdentity, SpireControllerManager, type DirectoryClientIdentityProps } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import { AGENT, CONTROLLER_MANAGER, CSI, WORKLOAD_SOCKET_DIR } from '../../spire/kubernetes/layout';
 import { DIRECTORY_CLIENT_SERVICE_ACCOUNT, type TrustDomain } from '../../topology';
 import { renderSpiffeIdTemplate, selects } from './assertions';
@@ -18,7 +17,6 @@ function build(td: TrustDomain = DIRCTL, props: Omit<DirectoryClientIdentityProp
 
 const DOMAINS: TrustDomain[] = [DIR, DIRCTL, VARIANT_TD, SOLO];
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('DirectoryClientIdentity', () => {
   it('matches the snapshot for dirctl.example', () => {

@@ -1,6 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { FederatedTrustDomain } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
+import { describe, expect, it } from 'vitest';
+import { FederatedTrustDomain, type FederatedTrustDomainProps } from '../../constructs';
 import { DIR, DIRCTL, synth, VARIANT_TD } from './fixtures';
 import { crdSchemaError } from './schemas';
 import type { TrustDomain } from '../../topology';
@@ -9,7 +8,6 @@ function build(td: TrustDomain) {
   return synth((chart) => td.federatesWith.forEach((edge) => new FederatedTrustDomain(chart, edge.trustDomain, { trustDomain: td, edge })));
 }
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('FederatedTrustDomain', () => {
   it('matches the snapshots for the example federation', () => {
@@ -62,5 +60,18 @@ describe('FederatedTrustDomain', () => {
     expect(FederatedTrustDomain.manifest({ trustDomain: DIR, edge })).toEqual(build(DIR)[0]);
     const seeded = FederatedTrustDomain.manifest({ trustDomain: DIR, edge: { ...edge, trustDomainBundle: '{"keys":[]}' } });
     expect(seeded.spec.trustDomainBundle).toBe('{"keys":[]}');
+  });
+
+  it('forbids an endpoint SPIFFE ID with https_web and requires one with https_spiffe (compile-time)', () => {
+    const peer = { trustDomain: 'web.example', bundleEndpointUrl: 'https://web.example' };
+    const web: FederatedTrustDomainProps['edge'] = {
+      ...peer,
+      profile: 'https_web',
+      // @ts-expect-error https_web endpoints are authenticated by Web PKI, not a SPIFFE ID
+      endpointSpiffeId: 'spiffe://web.example/spire/server',
+    };
+    // @ts-expect-error https_spiffe needs the SPIFFE ID the endpoint presents
+    const spiffe: FederatedTrustDomainProps['edge'] = { ...peer, profile: 'https_spiffe' };
+    expect([web.profile, spiffe.profile]).toEqual(['https_web', 'https_spiffe']);
   });
 });

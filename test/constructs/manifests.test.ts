@@ -2,13 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'cdk8s';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { SpireCrdsChart, TrustDomainChart, trustDomainManifests } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import { EXAMPLE, type Manifest } from './fixtures';
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('trustDomainManifests', () => {
   it('returns the CRDs first, then the trust domain chart', () => {

@@ -1,6 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { trustDomainManifests } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import { EXAMPLE, VARIANT, type Manifest } from './fixtures';
 import { crdSchemaError, isSpireKind, kubernetesSchemaError } from './schemas';
 
@@ -12,7 +11,6 @@ function schemaErrors(objects: readonly Manifest[]): string[] {
   });
 }
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('schema validation of every synthesized object', () => {
   const domains = [

@@ -12,7 +12,7 @@ import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { CSIDriver } from 'kubernetes-models/storage.k8s.io/v1';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { CRD_FILES, installedCrdDir } from '../../spire/install';
+import { CRD_FILES, PINNED_CRD_DIR } from '../../spire/crds';
 import type { Manifest } from './fixtures';
 
 interface Model {
@@ -64,7 +64,7 @@ export function isSpireKind(kind: string): kind is SpireKind {
 
 /** The openAPIV3Schema of the pinned CRD of `kind`. */
 export function crdSchema(kind: SpireKind): Record<string, unknown> {
-  const crd = parse(readFileSync(path.join(installedCrdDir(), CRD_BY_KIND[kind]), 'utf8')) as Manifest;
+  const crd = parse(readFileSync(path.join(PINNED_CRD_DIR, CRD_BY_KIND[kind]), 'utf8')) as Manifest;
   return crd.spec.versions[0].schema.openAPIV3Schema as Record<string, unknown>;
 }
 

@@ -1,7 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SpireControllerManager } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import { CONTROLLER_MANAGER, SERVER } from '../../spire/kubernetes/layout';
 import { DIR, find, synth, VARIANT_TD, type Manifest } from './fixtures';
 import { crdSchemaError } from './schemas';
@@ -15,7 +14,6 @@ function build(td = DIR) {
   return { construct, objects, config };
 }
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('SpireControllerManager', () => {
   it('matches the snapshot for dir.example', () => {

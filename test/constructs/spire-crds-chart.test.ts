@@ -2,12 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdk8s';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SpireCrdsChart } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import type { Manifest } from './fixtures';
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('SpireCrdsChart', () => {
   it('includes the three served spire.spiffe.io CRDs, cluster-scoped, with no namespace', () => {

@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthesize, UPSTREAM_CA_DIR_ENV } from '../../apps/synth/main';
 import { trustDomainManifests } from '../../constructs';
-import { ensureSpire, PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../spire/install';
 import { EXAMPLE } from './fixtures';
 import { TOPOLOGY_FILE_ENV } from '../../topology';
 import { isBootstrapped, withFederationBootstrap } from '../../federation/bootstrap';
@@ -17,7 +17,6 @@ function readManifests(file: string): unknown[] {
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'dirtk-synth-'));
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('apps/synth', () => {
   it('writes one file per trust domain, each holding that domain’s manifests', () => {

@@ -1,8 +1,7 @@
 import { Testing } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DIRECTORY_API_SERVER, SpireCrdsChart, TrustDomainChart } from '../../constructs';
-import { ensureSpire } from '../../spire/install';
 import { AGENT, BUNDLE, CONTROLLER_MANAGER, CSI, SERVER } from '../../spire/kubernetes/layout';
 import { parse } from 'yaml';
 import { DIRECTORY_CLIENT_SERVICE_ACCOUNT, type Topology } from '../../topology';
@@ -161,7 +160,6 @@ describe.each(DOMAINS)('TrustDomainChart %s', (name, topology) => {
 });
 
 describe('TrustDomainChart', () => {
-  beforeAll(() => ensureSpire({ binaries: false }));
 
   it('is ordered after the CRD chart it is given', () => {
     const app = Testing.app();

@@ -7,7 +7,6 @@ import { trustDomainManifests } from '../../constructs';
 import { isSpireResource } from '../../constructs/manifests';
 import { domainWorkloads } from '../../scripts/kind/manifests';
 import { kindState } from '../../scripts/kind/state';
-import { ensureSpire } from '../../spire/install';
 import { EXAMPLE_FEDERATION, loadTopology, resolveTopology, TopologyError, type Topology, type TopologySpec } from '../../topology';
 import { runStack } from '../stacks/harness';
 import { NODE_ADDRESSES, planOptions, prepareUpOffline, tempDir } from './fixtures';
@@ -86,7 +85,6 @@ describe('loadTopology', () => {
 });
 
 describe('the Kind topology, as kind:up writes it', () => {
-  beforeAll(() => ensureSpire({ binaries: false }));
 
   const options = planOptions('pulumi');
   const state = kindState(options.stateDir);

@@ -23,7 +23,7 @@ describe('pinned versions', () => {
 
 describe('npm run setup', () => {
   it('names what is missing when Go is not installed', async () => {
-    const result = await execa(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['scripts/setup-spire.ts', '--crds-only'], {
+    const result = await execa(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['scripts/setup-spire.ts'], {
       cwd: PROJECT_ROOT,
       env: { PATH: path.dirname(process.execPath), DIRTK_CACHE_DIR: mkdtempSync(path.join(tmpdir(), 'dirtk-nogo-')) },
       extendEnv: false,

@@ -42,7 +42,7 @@ function processPlacementFor(td: TrustDomain): ServerPlacement {
 
 describe('rendered SPIRE configs pass the real validate', () => {
   beforeAll(async () => {
-    await ensureSpire({ binaries: true });
+    await ensureSpire();
     ca = await makeSelfSignedCa('dirtk test CA');
   }, 1_800_000);
 

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { trustDomainManifests } from '../../constructs';
 import { isSpireResource } from '../../constructs/manifests';
-import { ensureSpire } from '../../spire/install';
 import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
 import { runStack, SECRET_SIG, SECRET_VALUE_SIG, UNKNOWN } from './harness';
 
@@ -56,7 +55,6 @@ function isDirctlCftd(obj: Manifest): boolean {
   return obj.kind === 'ClusterFederatedTrustDomain' && obj.metadata?.name === 'dirctl.example';
 }
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('the trust domain stack', () => {
   it('deploys through an explicit provider for the configured kube context, never the ambient one', async () => {

@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ensureSpire } from '../../spire/install';
 import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
 import { runStack } from './harness';
 
@@ -21,7 +20,6 @@ const stackFiles: StackFile[] = readdirSync(ROOT)
   .filter((stack): stack is string => stack !== undefined)
   .map((stack) => ({ stack, config: parse(readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')).config }));
 
-beforeAll(() => ensureSpire({ binaries: false }));
 
 describe('Pulumi.yaml', () => {
   it('runs the TypeScript program in stacks/ with npm', () => {

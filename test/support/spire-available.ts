@@ -7,7 +7,7 @@ import { ensureSpire, SpireSetupError } from '../../spire/install';
 export async function whySpireIsUnavailable(): Promise<string | undefined> {
   if (typeof process.getuid !== 'function') return 'the unix workload attestor needs a POSIX uid';
   try {
-    await ensureSpire({ binaries: true });
+    await ensureSpire();
     return undefined;
   } catch (error) {
     if (!(error instanceof SpireSetupError)) throw error;

@@ -83,7 +83,7 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
 
   const spireStarted = Date.now();
   const spireReady = existsSync(SPIRE_INSTALL.serverBin) && existsSync(SPIRE_INSTALL.agentBin) && existsSync(SPIRE_INSTALL.controllerManagerBin);
-  await ensureSpire({ binaries: true, log: (line) => log(`${PREFIX} ${line}`) });
+  await ensureSpire({ log: (line) => log(`${PREFIX} ${line}`) });
   summary.push({ what: 'SPIRE binaries (npm run setup)', result: path.dirname(SPIRE_INSTALL.serverBin), status: spireReady ? 'cached' : 'built', seconds: elapsed(spireStarted) });
 
   // Bundled on every run (seconds): the apiserver image's key is the bundle's content, so an unchanged
