@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { runDirctl } from '../apps/apiserver/src/dirctl/cli';
+import { runDirctl } from '../apps/dirctl/src/cli';
 import type { LocalEndpoints } from './endpoints';
 
 /** What a call came to: `OK`, a gRPC status name, or dirctl's failure. */

@@ -10,9 +10,9 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { canonicalJson } from '../../apps/apiserver/src/store/canonical-json';
-import { cidOf } from '../../apps/apiserver/src/store/cid';
-import { EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '../../apps/apiserver/src/dirctl/errors';
+import { canonicalJson } from '@dirtk/directory-api/cid';
+import { cidOf } from '@dirtk/directory-api/cid';
+import { EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '@dirtk/directory-api/contract';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
 import { appLabels, workloadApiSocket, type WorkloadApiSocket } from '../../constructs/workload';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../../constructs/hardening';
