@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Client, type ClientDuplexStream, credentials, loadPackageDefinition, ServerCredentials, type ServiceClientConstructor, status as Status } from '@grpc/grpc-js';
+import { type ClientDuplexStream, credentials, makeGenericClientConstructor, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { syncServiceClient } from '@dirtk/directory-api/grpc';
@@ -231,13 +231,17 @@ describe('insecure composition', () => {
   });
 });
 
-interface ReflectionClient extends Client {
+interface ReflectionClient {
   ServerReflectionInfo(): ClientDuplexStream<{ list_services: string }, { list_services_response?: { service: { name: string }[] } }>;
 }
 
+/** A reflection client as an outside tool builds it: from @grpc/reflection's own reflection.proto. */
 function reflectionClient(address: string): ReflectionClient {
   const protoPath = path.join(require.resolve('@grpc/reflection/package.json'), '..', 'build/proto/grpc/reflection/v1/reflection.proto');
-  const definition = loadSync(protoPath, { keepCase: true, oneofs: true, defaults: true });
-  const grpcObject = loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: ServiceClientConstructor } } } };
-  return new grpcObject.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure()) as unknown as ReflectionClient;
+  const definition = loadSync(protoPath, { keepCase: true, oneofs: true, defaults: true })['grpc.reflection.v1.ServerReflection'];
+  if (!definition || 'format' in definition) throw new Error(`${protoPath} defines no grpc.reflection.v1.ServerReflection`);
+  const client = new (makeGenericClientConstructor(definition, 'ServerReflection'))(address, credentials.createInsecure());
+  const open = client.ServerReflectionInfo;
+  if (!open) throw new Error('the reflection client has no ServerReflectionInfo');
+  return { ServerReflectionInfo: () => open.call(client) };
 }
