@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     // The real Kind run is a tier of its own: npm run test:kind (vitest.kind.config.mts).
     exclude: ['**/node_modules/**', 'test/kind/kind.e2e.test.ts'],
     // Integration suites start real SPIRE processes; two cores do not gain from more workers.

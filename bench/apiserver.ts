@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ChannelCredentials, type ClientDuplexStream, credentials, ServerCredentials, type ServiceError } from '@grpc/grpc-js';
-import { type StoreServiceStub, storeServiceClient } from '../apps/apiserver/src/api/clients';
-import { jsonToStruct } from '../apps/apiserver/src/api/struct';
+import { type StoreServiceClient, storeServiceClient } from '@dirtk/directory-api/grpc';
 import { AuthzEngine, defaultPolicy } from '../apps/apiserver/src/authz';
 import { createJsonLogger } from '../apps/apiserver/src/observability/logger';
 import { DirectoryMetrics } from '../apps/apiserver/src/observability/metrics';
@@ -18,7 +17,7 @@ import { authorizeMemberOf, spiffeChannelCredentials, SpiffeServer } from '@dirt
 import { BundleSet, X509Bundle } from '@dirtk/spiffe/bundle';
 import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { parseX509Svid } from '@dirtk/spiffe/x509svid';
-import type { JsonObject } from '../apps/apiserver/src/store/canonical-json';
+import type { JsonObject } from '@dirtk/directory-api/cid';
 import { openStore } from '../apps/apiserver/src/store/store';
 import { TestCa } from '../packages/spiffe/test/support/test-ca';
 
@@ -26,7 +25,7 @@ const PUSHES = 400;
 const PULLS = 1_000;
 const DECISION_LOOPS = 200_000;
 
-type Operation = (client: StoreServiceStub) => Promise<void>;
+type Operation = (client: StoreServiceClient) => Promise<void>;
 
 export async function apiserverBench(): Promise<Record<string, unknown>> {
   const td = TrustDomain.parse('dir.example');
@@ -95,11 +94,11 @@ async function measure(start: (options: Omit<DirectoryServerOptions, 'authorize'
   try {
     const cids: string[] = [];
     const push = await timeSequentialCalls(client, PUSHES, async (c) => {
-      cids.push((await exchange(c.Push(), { data: jsonToStruct(sampleRecord(cids.length)) })).cid);
+      cids.push((await exchange(c.push(), { data: sampleRecord(cids.length) })).cid);
     });
     let next = 0;
     const pull = await timeSequentialCalls(client, PULLS, async (c) => {
-      await exchange(c.Pull(), { cid: cids[next++ % cids.length]! });
+      await exchange(c.pull(), { cid: cids[next++ % cids.length]! });
     });
     return { push, pull };
   } finally {
@@ -110,7 +109,7 @@ async function measure(start: (options: Omit<DirectoryServerOptions, 'authorize'
 }
 
 /** `count` sequential calls of `operation` after one warm-up call: calls per second, p50 and p99 latency. */
-export async function timeSequentialCalls(client: StoreServiceStub, count: number, operation: Operation) {
+export async function timeSequentialCalls(client: StoreServiceClient, count: number, operation: Operation) {
   await operation(client);
   const latenciesMs: number[] = [];
   const started = process.hrtime.bigint();

@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type StoreServiceStub, storeServiceClient } from '../apps/apiserver/src/api/clients';
-import { jsonToStruct } from '../apps/apiserver/src/api/struct';
+import { type StoreServiceClient, storeServiceClient } from '@dirtk/directory-api/grpc';
 import { authorizeId, spiffeChannelCredentials } from '@dirtk/spiffe/spiffetls';
 import { SpiffeId } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
@@ -68,7 +67,7 @@ async function pullThroughput(): Promise<Record<string, unknown>> {
     const running = federation;
     const serverDomain = running.topology.trustDomains.find((td) => td.apiserver)!;
     const apiserver = running.endpoints.trustDomains[serverDomain.name]!.apiserver!;
-    const clientOf = async (td: string): Promise<StoreServiceStub> => {
+    const clientOf = async (td: string): Promise<StoreServiceClient> => {
       const source = await X509Source.create({ endpoint: running.endpoints.trustDomains[td]!.workloadApi });
       opened.push(source);
       const credentials = spiffeChannelCredentials({
@@ -83,9 +82,9 @@ async function pullThroughput(): Promise<Record<string, unknown>> {
     const own = await clientOf(serverDomain.name);
     const federated = await clientOf(peer);
 
-    const { cid } = await exchange(own.Push(), { data: jsonToStruct(sampleRecord(0)) });
-    const pull = async (client: StoreServiceStub) => {
-      await exchange(client.Pull(), { cid });
+    const { cid } = await exchange(own.push(), { data: sampleRecord(0) });
+    const pull = async (client: StoreServiceClient) => {
+      await exchange(client.pull(), { cid });
     };
     // Throughput still climbs for a few thousand calls after the start (JIT, SPIRE settling); without
     // these discarded rounds, whichever caller is measured second looks faster.

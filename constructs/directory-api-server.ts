@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { apiserverEnvironment, DEFAULT_HTTP_PORT, defaultPolicyYaml } from '@dirtk/directory-api/contract';
 import type { ApiServer, TrustDomain } from '../topology/model';
 import { ClusterSpiffeid } from './imports/clusterspiffeids-spire.spiffe.io';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from './hardening';
@@ -28,24 +29,11 @@ export const DIRECTORY_API_SERVER = {
   grpcPortName: 'grpc',
   httpPortName: 'http',
   /** Plain HTTP: `/healthz`, `/readyz` and `/metrics`. The gRPC port speaks SPIFFE mTLS only. */
-  httpPort: 9090,
+  httpPort: DEFAULT_HTTP_PORT,
 } as const;
 
 /** The spiffeIDTemplate of every pod identity dirtk registers: the pod's namespace and service account. */
 export const SERVICE_ACCOUNT_SPIFFE_ID_TEMPLATE = 'spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}';
-
-/** The authorization policy in force when none is given: the intended table of directory-api.md §4. */
-const DEFAULT_POLICY_YAML = `# Own trust domain: every method. Federated trust domains: read records and negotiate sync credentials.
-rules:
-  - allow: { trustDomain: own, methods: ["*"] }
-  - allow:
-      trustDomain: federated
-      methods:
-        - /agntcy.dir.store.v1.StoreService/Pull
-        - /agntcy.dir.store.v1.StoreService/Lookup
-        - /agntcy.dir.store.v1.StoreService/PullReferrer
-        - /agntcy.dir.store.v1.SyncService/RequestRegistryCredentials
-`;
 
 /** Syntax of a policy file; the apiserver picks the parser by the file's extension. */
 export type ApiServerPolicyFormat = 'yaml' | 'csv';
@@ -60,7 +48,7 @@ export class ApiServerPolicy {
    * RequestRegistryCredentials; everyone else: nothing.
    */
   public static default(): ApiServerPolicy {
-    return new ApiServerPolicy('yaml', DEFAULT_POLICY_YAML);
+    return new ApiServerPolicy('yaml', defaultPolicyYaml());
   }
 
   /** The YAML form: an ordered `rules` list of `allow:` / `deny:` entries, with SPIFFE ID patterns. */
@@ -300,15 +288,15 @@ export class DirectoryApiServer extends Construct {
     const socket = workloadApiSocket(td);
     const credentials = props.credentialsSecret && { name: props.credentialsSecret.name, key: props.credentialsSecret.key ?? 'hmac-secret' };
     const jwtAudiences = props.jwtAudiences ?? [];
-    const env: k8s.EnvVar[] = [
-      socket.env,
-      { name: 'DIRTK_APISERVER_LISTEN', value: `0.0.0.0:${apiserver.port}` },
-      { name: 'DIRTK_APISERVER_HTTP_LISTEN', value: `0.0.0.0:${httpPort}` },
-      { name: 'DIRTK_APISERVER_POLICY_FILE', value: `${DIRECTORY_API_SERVER.policyDir}/${this.policy.fileName}` },
-      { name: 'DIRTK_APISERVER_DATA_DIR', value: DIRECTORY_API_SERVER.dataDir },
-      ...(jwtAudiences.length > 0 ? [{ name: 'DIRTK_APISERVER_JWT_AUDIENCES', value: jwtAudiences.join(',') }] : []),
-      ...(credentials ? [{ name: 'DIRTK_APISERVER_CREDENTIALS_SECRET_FILE', value: `${DIRECTORY_API_SERVER.credentialsDir}/${credentials.key}` }] : []),
-    ];
+    const settings = apiserverEnvironment({
+      listen: `0.0.0.0:${apiserver.port}`,
+      httpListen: `0.0.0.0:${httpPort}`,
+      policyFile: `${DIRECTORY_API_SERVER.policyDir}/${this.policy.fileName}`,
+      dataDir: DIRECTORY_API_SERVER.dataDir,
+      ...(jwtAudiences.length > 0 && { jwtAudiences: jwtAudiences.join(',') }),
+      ...(credentials && { credentialsSecretFile: `${DIRECTORY_API_SERVER.credentialsDir}/${credentials.key}` }),
+    });
+    const env: k8s.EnvVar[] = [socket.env, ...Object.entries(settings).map(([name, value]) => ({ name, value }))];
 
     this.container = {
       name: DIRECTORY_API_SERVER.containerName,

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { APISERVER_ENVIRONMENT, apiserverEnvironment, type ApiServerSettings } from '@dirtk/directory-api/contract';
 import { PROJECT_ROOT } from '../spire/install';
 import type { LocalApiServerPlan } from './plan';
 import { LOOPBACK } from './spire/ports';
@@ -12,19 +13,22 @@ import { SupervisedProcess } from './spire/supervised-process';
 
 const MAIN = path.join(PROJECT_ROOT, 'apps', 'apiserver', 'src', 'main.ts');
 
-/** The apiserver's configuration (see apps/apiserver/src/config.ts) for a plan and a Workload API address. */
-function apiServerEnvironment(plan: LocalApiServerPlan, workloadEndpoint: string): Record<string, string> {
+/** The apiserver's settings for a plan and a Workload API address. */
+function apiServerSettings(plan: LocalApiServerPlan, workloadEndpoint: string) {
   return {
-    DIRTK_APISERVER_LISTEN: `${LOOPBACK}:${plan.grpcPort}`,
-    DIRTK_APISERVER_HTTP_LISTEN: `${LOOPBACK}:${plan.httpPort}`,
-    SPIFFE_ENDPOINT_SOCKET: workloadEndpoint,
-    DIRTK_APISERVER_SVID_HINT: plan.svidHint,
-    DIRTK_APISERVER_JWT_AUDIENCES: plan.jwtAudience,
-    DIRTK_APISERVER_DATA_DIR: path.join(plan.dir, 'data'),
+    listen: `${LOOPBACK}:${plan.grpcPort}`,
+    httpListen: `${LOOPBACK}:${plan.httpPort}`,
+    workloadEndpoint,
+    svidHint: plan.svidHint,
+    jwtAudiences: plan.jwtAudience,
+    dataDir: path.join(plan.dir, 'data'),
     // A fixed secret keeps registry credentials verifiable across restarts.
-    DIRTK_APISERVER_CREDENTIALS_SECRET_FILE: path.join(plan.dir, 'credentials.secret'),
-  };
+    credentialsSecretFile: path.join(plan.dir, 'credentials.secret'),
+  } satisfies ApiServerSettings;
 }
+
+/** The variables the apiserver reads: inherited from the caller's shell, they would leak into the local apiserver. */
+const APISERVER_VARIABLES = new Set<string>(Object.values(APISERVER_ENVIRONMENT));
 
 export class ApiServerProcess {
   private supervised: SupervisedProcess | undefined;
@@ -37,15 +41,13 @@ export class ApiServerProcess {
 
   /** Starts the apiserver and waits until it is ready (`/readyz`), which needs its SVID from `workloadEndpoint`. */
   static async start(plan: LocalApiServerPlan, workloadEndpoint: string, readyTimeoutMs = 60_000): Promise<ApiServerProcess> {
-    const own = apiServerEnvironment(plan, workloadEndpoint);
-    mkdirSync(own.DIRTK_APISERVER_DATA_DIR!, { recursive: true });
-    const secret = own.DIRTK_APISERVER_CREDENTIALS_SECRET_FILE!;
-    if (!existsSync(secret)) writeFileSync(secret, randomBytes(32), { mode: 0o600 });
-    // Settings inherited from the caller's shell must not leak into the local apiserver.
+    const settings = apiServerSettings(plan, workloadEndpoint);
+    mkdirSync(settings.dataDir, { recursive: true });
+    if (!existsSync(settings.credentialsSecretFile)) writeFileSync(settings.credentialsSecretFile, randomBytes(32), { mode: 0o600 });
     const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !name.startsWith('DIRTK_APISERVER_') && name !== 'SPIFFE_ENDPOINT_SOCKET'),
+      Object.entries(process.env).filter(([name]) => !name.startsWith('DIRTK_APISERVER_') && !APISERVER_VARIABLES.has(name)),
     );
-    const apiserver = new ApiServerProcess(plan, { ...inherited, ...own }, readyTimeoutMs);
+    const apiserver = new ApiServerProcess(plan, { ...inherited, ...apiserverEnvironment(settings) }, readyTimeoutMs);
     await apiserver.run();
     return apiserver;
   }

@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { runDirctl } from '../apps/apiserver/src/dirctl/cli';
+import { defaultPolicyAllows } from '@dirtk/directory-api/contract';
+import { StoreServiceService, SyncServiceService } from '@dirtk/directory-api/grpc';
+import { runDirctl } from '../apps/dirctl/src/cli';
 import type { LocalEndpoints } from './endpoints';
 
 /** What a call came to: `OK`, a gRPC status name, or dirctl's failure. */
@@ -27,11 +29,6 @@ export interface TourRow {
 /** How `npm start` announces the tour's first successful call across trust domains. */
 export const FIRST_CROSS_DOMAIN_CALL = 'first cross-domain call succeeded';
 
-/**
- * The default policy (apps/apiserver/src/authz/default-policy.ts): callers of the apiserver's own
- * trust domain may call everything; callers of federated domains may read and get registry credentials.
- */
-const FEDERATED_ALLOWED = new Set(['pull', 'lookup', 'credentials']);
 
 /**
  * Runs the tour against every apiserver in `endpoints`, with callers of its own trust domain first and
@@ -53,7 +50,8 @@ export async function runTour(
       const caller = endpoints.trustDomains[callerDomain];
       if (!caller) throw new Error(`the tour has no endpoints for ${callerDomain}`);
       const own = callerDomain === serverDomain;
-      const call = async (words: readonly string[], shown: string) => {
+      /** dirctl `words`, which call `method`: the default policy says whether the caller may. */
+      const call = async (method: string, words: readonly string[], shown: string) => {
         const result = await dirctl(
           [...words, '--server-id', apiserver.spiffeId, '--json'],
           { SPIFFE_ENDPOINT_SOCKET: caller.workloadApi, DIRCTL_SERVER: apiserver.address, DIRCTL_SVID_HINT: caller.dirctl.svidHint },
@@ -62,7 +60,7 @@ export async function runTour(
           call: shown,
           caller: caller.dirctl.spiffeId,
           crossDomain: !own,
-          expected: own || FEDERATED_ALLOWED.has(words[0]!) ? 'OK' : 'PERMISSION_DENIED',
+          expected: defaultPolicyAllows(own ? 'own' : 'federated', method) ? 'OK' : 'PERMISSION_DENIED',
           actual: result.outcome,
           ...(result.detail !== undefined && { detail: result.detail }),
         };
@@ -75,12 +73,12 @@ export async function runTour(
         record,
         JSON.stringify({ name: `dirtk-tour-${callerDomain}`, schema_version: '0.7.0', created_at: new Date().toISOString(), annotations: { pushed_by: caller.dirctl.spiffeId } }),
       );
-      const pushed = await call(['push', record], `push ${path.basename(record)}`);
+      const pushed = await call(StoreServiceService.push.path, ['push', record], `push ${path.basename(record)}`);
       // Everyone reads the record the apiserver's own domain pushed.
       if (own) cid = (JSON.parse(pushed || '{}') as { cid?: string }).cid ?? '';
-      await call(['pull', cid], `pull <cid of ${serverDomain}'s record>`);
-      await call(['lookup', cid], `lookup <cid of ${serverDomain}'s record>`);
-      await call(['credentials'], 'credentials');
+      await call(StoreServiceService.pull.path, ['pull', cid], `pull <cid of ${serverDomain}'s record>`);
+      await call(StoreServiceService.lookup.path, ['lookup', cid], `lookup <cid of ${serverDomain}'s record>`);
+      await call(SyncServiceService.requestRegistryCredentials.path, ['credentials'], 'credentials');
     }
   }
   return rows;

@@ -1,9 +1,10 @@
 /**
  * `npm run build:apiserver`: bundles the apiserver and dirctl with esbuild into `dist/apiserver/`,
- * the layout the container image copies. The bundles sit two levels below `proto/` because the
- * proto loaders (ours and @grpc/reflection's) resolve `../../proto` from their own module.
+ * the layout the container image copies. The Directory API's descriptors are compiled into the
+ * bundles (@dirtk/directory-api's generated code); the one proto read at run time is the Workload
+ * API's, which @dirtk/spiffe loads from next to its module.
  */
-import { cpSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -12,7 +13,7 @@ const OUT = path.join(ROOT, 'dist', 'apiserver');
 const BUNDLE_DIR = path.join(OUT, 'lib', 'bundle');
 const ENTRY_POINTS = {
   apiserver: 'apps/apiserver/src/main.ts',
-  dirctl: 'apps/apiserver/src/dirctl/main.ts',
+  dirctl: 'apps/dirctl/src/main.ts',
 };
 
 async function main(): Promise<void> {
@@ -27,8 +28,6 @@ async function main(): Promise<void> {
     outdir: BUNDLE_DIR,
     logLevel: 'warning',
   });
-  cpSync(path.join(ROOT, 'apps/apiserver/proto'), path.join(OUT, 'proto'), { recursive: true });
-  cpSync(path.join(ROOT, 'node_modules/@grpc/reflection/build/proto/grpc/reflection'), path.join(OUT, 'proto/grpc/reflection'), { recursive: true });
   copyFileSync(path.join(ROOT, 'packages/spiffe/src/workloadapi/workload.proto'), path.join(BUNDLE_DIR, 'workload.proto'));
   for (const name of Object.keys(ENTRY_POINTS)) {
     writeFileSync(path.join(OUT, `${name}.js`), `require('./lib/bundle/${name}.js');\n`);

@@ -10,9 +10,10 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { canonicalJson } from '../../apps/apiserver/src/store/canonical-json';
-import { cidOf } from '../../apps/apiserver/src/store/cid';
-import { EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '../../apps/apiserver/src/dirctl/errors';
+import { canonicalJson } from '@dirtk/directory-api/cid';
+import { cidOf } from '@dirtk/directory-api/cid';
+import { type CallerRelation, defaultPolicyAllows, EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '@dirtk/directory-api/contract';
+import { StoreServiceService, SyncServiceService } from '@dirtk/directory-api/grpc';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
 import { appLabels, workloadApiSocket, type WorkloadApiSocket } from '../../constructs/workload';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../../constructs/hardening';
@@ -42,7 +43,7 @@ export const VERIFICATION_RECORD = {
 /** The CID the apiserver gives `VERIFICATION_RECORD`: of its canonical JSON. */
 export const VERIFICATION_RECORD_CID = cidOf(Buffer.from(canonicalJson(VERIFICATION_RECORD), 'utf8'));
 
-export type Relation = 'own' | 'federated';
+export type Relation = CallerRelation;
 /** `unidentified`: the workload got no SVID (dirctl exits 3). */
 export type Outcome = 'allowed' | 'denied' | 'unidentified';
 
@@ -56,32 +57,29 @@ export interface Check {
   readonly first?: boolean;
 }
 
+/** A check before its expected outcome is known: the dirctl call and the method it calls. */
+type Call = Omit<Check, 'expected'> & { readonly method: string };
+
 const RECORD_PATH = `${VERIFICATION.recordDir}/${VERIFICATION.recordFile}`;
-const push: Omit<Check, 'expected'> = { name: 'push', dirctl: ['push', RECORD_PATH] };
-const pull: Omit<Check, 'expected'> = { name: 'pull', dirctl: ['pull', VERIFICATION_RECORD_CID] };
-const lookup: Omit<Check, 'expected'> = { name: 'lookup', dirctl: ['lookup', VERIFICATION_RECORD_CID] };
-const credentials: Omit<Check, 'expected'> = { name: 'credentials', dirctl: ['credentials'] };
-const syncList: Omit<Check, 'expected'> = { name: 'sync-list', dirctl: ['sync', 'list'] };
+const push: Call = { name: 'push', dirctl: ['push', RECORD_PATH], method: StoreServiceService.push.path };
+const pull: Call = { name: 'pull', dirctl: ['pull', VERIFICATION_RECORD_CID], method: StoreServiceService.pull.path };
+const lookup: Call = { name: 'lookup', dirctl: ['lookup', VERIFICATION_RECORD_CID], method: StoreServiceService.lookup.path };
+const credentials: Call = { name: 'credentials', dirctl: ['credentials'], method: SyncServiceService.requestRegistryCredentials.path };
+const syncList: Call = { name: 'sync-list', dirctl: ['sync', 'list'], method: SyncServiceService.listSyncs.path };
+
+/** `calls` made by a caller of `relation`, each expecting what the default policy says of its method. */
+function checks(relation: Relation, calls: readonly Call[]): Check[] {
+  return calls.map(({ method, ...call }) => ({ ...call, expected: defaultPolicyAllows(relation, method) ? 'allowed' : 'denied' }));
+}
 
 /**
- * The cross-domain matrix as dirctl calls: its own trust domain may call everything; a federated one may
- * read records (Pull, Lookup) and ask for registry credentials, and is denied the rest (Push, ListSyncs).
+ * The cross-domain matrix as dirctl calls, from the default policy: its own trust domain may call
+ * everything; a federated one may read records (Pull, Lookup) and ask for registry credentials, and is
+ * denied the rest (Push, ListSyncs). The own domain pushes first, for the others to read.
  */
 export const CROSS_DOMAIN_MATRIX: Readonly<Record<Relation, readonly Check[]>> = {
-  own: [
-    { ...push, expected: 'allowed', first: true },
-    { ...pull, expected: 'allowed' },
-    { ...lookup, expected: 'allowed' },
-    { ...credentials, expected: 'allowed' },
-    { ...syncList, expected: 'allowed' },
-  ],
-  federated: [
-    { ...pull, expected: 'allowed' },
-    { ...lookup, expected: 'allowed' },
-    { ...credentials, expected: 'allowed' },
-    { ...syncList, expected: 'denied' },
-    { ...push, expected: 'denied' },
-  ],
+  own: checks('own', [{ ...push, first: true }, pull, lookup, credentials, syncList]),
+  federated: checks('federated', [pull, lookup, credentials, syncList, push]),
 };
 
 /** One Job: dirctl in `caller`'s cluster calling the apiserver of `server`. */

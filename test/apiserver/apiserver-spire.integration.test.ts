@@ -15,7 +15,7 @@ import { createJsonLogger } from '../../apps/apiserver/src/observability/logger'
 import { X509Bundle } from '@dirtk/spiffe/bundle';
 import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
-import { cidOf } from '../../apps/apiserver/src/store/cid';
+import { cidOf } from '@dirtk/directory-api/cid';
 import { SpireAgentProcess } from '../../local/spire/agent-process';
 import { SpireServerProcess } from '../../local/spire/server-process';
 import { PROJECT_ROOT } from '../../spire/install';
@@ -31,7 +31,7 @@ const AUDIENCE = `${TD}/apiserver`;
 const NOBODY = 65534;
 const ABSENT_CID = cidOf(Buffer.from('{"name":"absent"}'));
 const TSX = path.join(PROJECT_ROOT, 'node_modules/.bin/tsx');
-const DIRCTL = path.join(PROJECT_ROOT, 'apps/apiserver/src/dirctl/main.ts');
+const DIRCTL = path.join(PROJECT_ROOT, 'apps/dirctl/src/main.ts');
 
 const td = resolveTopology({ trustDomains: [{ name: TD, clusterName: 'dir' }] }).trustDomains[0]!;
 

@@ -92,7 +92,7 @@ describe('apiserver image recipe', () => {
   });
 
   it(
-    'npm run build:apiserver writes both bundles next to their protos',
+    'npm run build:apiserver writes both bundles, which run without any Directory API proto file',
     async () => {
       await execa('npm', ['run', 'build:apiserver'], { cwd: PROJECT_ROOT });
       for (const file of [
@@ -103,17 +103,19 @@ describe('apiserver image recipe', () => {
         'lib/bundle/dirctl.js',
         'lib/bundle/dirctl.js.map',
         'lib/bundle/workload.proto',
-        'proto/agntcy/dir/store/v1/store_service.proto',
-        'proto/agntcy/dir/store/v1/sync_service.proto',
-        'proto/grpc/health/v1/health.proto',
-        'proto/grpc/reflection/v1/reflection.proto',
       ]) {
         expect([file, existsSync(path.join(OUT, file))]).toEqual([file, true]);
       }
-      // From elsewhere, as in the image: the protos must be found relative to the bundle, not the working directory.
+      // The service descriptors (and reflection's) are compiled in: no proto folder ships.
+      expect(existsSync(path.join(OUT, 'proto'))).toBe(false);
+      // From elsewhere, as in the image: nothing may be looked up relative to the working directory.
       const help = await execa('node', [path.join(OUT, 'dirctl.js'), '--help'], { cwd: tmpdir(), reject: false });
       expect(help.stderr).not.toMatch(/ENOENT|Cannot find module/);
       expect(help.exitCode).toBe(0);
+      // The apiserver loads every module (reflection included) before it rejects a configuration without authentication.
+      const apiserver = await execa('node', [path.join(OUT, 'apiserver.js')], { cwd: tmpdir(), reject: false, env: { DIRTK_APISERVER_X509: 'false' } });
+      expect(apiserver.stderr).not.toMatch(/ENOENT|Cannot find module/);
+      expect(apiserver.stderr).toContain('no authentication left');
     },
     120_000,
   );

@@ -4,7 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { type HostPort, parseHostPort } from './host-port';
+import {
+  APISERVER_CONFIG_FILE_VARIABLE,
+  APISERVER_ENVIRONMENT,
+  type ApiServerSetting,
+  DEFAULT_GRPC_PORT,
+  DEFAULT_HTTP_PORT,
+  type HostPort,
+  parseHostPort,
+} from '@dirtk/directory-api/contract';
 import type { LogLevel } from './observability/logger';
 import { LOG_LEVELS } from './observability/logger';
 
@@ -46,46 +54,29 @@ export class ConfigError extends Error {
   }
 }
 
-/** Environment variable → config file key. */
-export const ENVIRONMENT = {
-  DIRTK_APISERVER_LISTEN: 'listen',
-  DIRTK_APISERVER_HTTP_LISTEN: 'httpListen',
-  SPIFFE_ENDPOINT_SOCKET: 'workloadEndpoint',
-  DIRTK_APISERVER_SVID_HINT: 'svidHint',
-  DIRTK_APISERVER_X509: 'x509',
-  DIRTK_APISERVER_JWT_AUDIENCES: 'jwtAudiences',
-  DIRTK_APISERVER_POLICY_FILE: 'policyFile',
-  DIRTK_APISERVER_DATA_DIR: 'dataDir',
-  DIRTK_APISERVER_REGISTRY_ADDRESS: 'registryAddress',
-  DIRTK_APISERVER_REGISTRY_REPOSITORY: 'registryRepository',
-  DIRTK_APISERVER_REGISTRY_INSECURE: 'registryInsecure',
-  DIRTK_APISERVER_CREDENTIALS_SECRET_FILE: 'credentialsSecretFile',
-  DIRTK_APISERVER_LOG_LEVEL: 'logLevel',
-  DIRTK_APISERVER_READY_TIMEOUT_MS: 'readyTimeoutMs',
-} as const;
-
-type Key = (typeof ENVIRONMENT)[keyof typeof ENVIRONMENT];
-const KEYS = new Set<string>(Object.values(ENVIRONMENT));
+type Key = ApiServerSetting;
+const SETTINGS = Object.entries(APISERVER_ENVIRONMENT) as [Key, string][];
+const KEYS = new Set<string>(SETTINGS.map(([key]) => key));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfig {
   const problems: string[] = [];
   const raw = new Map<Key, unknown>();
-  const file = env.DIRTK_APISERVER_CONFIG;
+  const file = env[APISERVER_CONFIG_FILE_VARIABLE];
   if (file) {
     for (const [key, value] of Object.entries(readConfigFile(file, problems))) {
       if (KEYS.has(key)) raw.set(key as Key, value);
       else problems.push(`${file}: unknown key "${key}" (known: ${[...KEYS].join(', ')})`);
     }
   }
-  for (const [variable, key] of Object.entries(ENVIRONMENT)) {
+  for (const [key, variable] of SETTINGS) {
     const value = env[variable];
     if (value !== undefined && value !== '') raw.set(key, value);
   }
 
   const read = new Reader(raw, problems);
   const config: ApiServerConfig = {
-    listen: read.hostPort('listen', '127.0.0.1:8888'),
-    httpListen: read.hostPort('httpListen', '127.0.0.1:9090'),
+    listen: read.hostPort('listen', `127.0.0.1:${DEFAULT_GRPC_PORT}`),
+    httpListen: read.hostPort('httpListen', `127.0.0.1:${DEFAULT_HTTP_PORT}`),
     workloadEndpoint: read.optionalString('workloadEndpoint'),
     svidHint: read.optionalString('svidHint'),
     x509: read.boolean('x509', true),
@@ -102,7 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     readyTimeoutMs: read.nonNegativeInteger('readyTimeoutMs', 0) || Infinity,
   };
   if (!config.x509 && config.jwtAudiences.length === 0) {
-    problems.push('no authentication left: enable x509 or set jwtAudiences (DIRTK_APISERVER_JWT_AUDIENCES)');
+    problems.push(`no authentication left: enable x509 or set jwtAudiences (${APISERVER_ENVIRONMENT.jwtAudiences})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -122,8 +113,6 @@ function readConfigFile(file: string, problems: string[]): Record<string, unknow
     return {};
   }
 }
-
-const ENV_OF = Object.fromEntries(Object.entries(ENVIRONMENT).map(([variable, key]) => [key, variable])) as Record<Key, string>;
 
 class Reader {
   constructor(private readonly raw: ReadonlyMap<Key, unknown>, private readonly problems: string[]) {}
@@ -170,11 +159,11 @@ class Reader {
   hostPort(key: Key, fallback: string): HostPort {
     const text = this.optionalString(key) ?? fallback;
     const parsed = parseHostPort(text);
-    if (!parsed) this.fail(key, `"${text}" is not host:port (e.g. 127.0.0.1:8888 or [::1]:8888)`);
+    if (!parsed) this.fail(key, `"${text}" is not host:port (e.g. 127.0.0.1:${DEFAULT_GRPC_PORT} or [::1]:${DEFAULT_GRPC_PORT})`);
     return parsed ?? { host: '127.0.0.1', port: 0 };
   }
 
   private fail(key: Key, message: string): void {
-    this.problems.push(`${key} (${ENV_OF[key]}) ${message}`);
+    this.problems.push(`${key} (${APISERVER_ENVIRONMENT[key]}) ${message}`);
   }
 }

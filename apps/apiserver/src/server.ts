@@ -18,24 +18,17 @@ import {
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { HealthClient, reflectionServices, STORE_SERVICE, StoreServiceClient, SYNC_SERVICE, SyncServiceClient } from './api/services';
+import { MAX_RECEIVE_MESSAGE_BYTES } from '@dirtk/directory-api/contract';
+import { HealthService, STORE_SERVICE, StoreServiceService, statusName, SYNC_SERVICE, SyncServiceService } from '@dirtk/directory-api/grpc';
+import { reflectionServices } from './api/services';
 import type { Logger } from './observability/logger';
 import type { DirectoryMetrics } from './observability/metrics';
 import { allowAll, type AuthorizeCall, type CallerContext, type IncomingCall } from './services/caller';
 import { type CallOutcome, fromAsync, guard, methodKind, type MethodKind } from './services/guard';
 import { HealthStatus, healthHandlers } from './services/health';
-import { statusName } from './services/status';
 import { storeServiceHandlers } from './services/store-service';
 import { type AdvertisedRegistry, syncServiceHandlers } from './services/sync-service';
-import { MAX_OBJECT_BYTES } from './store/records';
 import type { Store } from './store/store';
-
-/**
- * Largest request message accepted: the 4 MiB object limit plus room for its protobuf envelope
- * (a Struct encodes a little larger than the JSON it carries). Larger messages are refused by
- * grpc-js with RESOURCE_EXHAUSTED, the status the store gives over-size objects.
- */
-export const MAX_RECEIVE_MESSAGE_BYTES = MAX_OBJECT_BYTES + 512 * 1024;
 
 export interface DirectoryServerOptions {
   readonly store: Store;
@@ -89,11 +82,15 @@ export function createDirectoryServer(options: DirectoryServerOptions): Director
       return (caller) => fromAsync(kind, (call) => handler(call, caller));
     });
 
-  registerAsync(StoreServiceClient.service, options.authorize, storeServiceHandlers(options.store.records));
-  registerAsync(SyncServiceClient.service, options.authorize, syncServiceHandlers(options.store.syncs, options.registry));
-  registerAsync(HealthClient.service, async () => undefined, healthHandlers(health));
+  registerAsync(StoreServiceService, options.authorize, storeServiceHandlers(options.store.records));
+  registerAsync(SyncServiceService, options.authorize, syncServiceHandlers(options.store.syncs, options.registry));
+  registerAsync(HealthService, async () => undefined, healthHandlers(health));
   for (const { definition, implementation } of reflectionServices()) {
-    register(definition, options.authorize, (name) => () => implementation[name] as UntypedHandleCall);
+    register(definition, options.authorize, (name) => {
+      const handler = implementation[name];
+      if (!handler) throw new Error(`no reflection handler for ${name}`);
+      return () => handler;
+    });
   }
 
   for (const service of ['', STORE_SERVICE, SYNC_SERVICE]) health.set(service, 'SERVING');

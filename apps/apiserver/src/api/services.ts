@@ -1,84 +1,78 @@
 /**
- * The gRPC services the apiserver registers, loaded once from `apps/apiserver/proto` (found
- * relative to this file, so any working directory works), and the full method names they define.
+ * The gRPC services the apiserver registers, from @dirtk/directory-api's generated definitions, and
+ * gRPC reflection over its descriptor set, and the full method names they define.
  */
-import path from 'node:path';
-import {
-  loadPackageDefinition,
-  type GrpcObject,
-  type ServiceClientConstructor,
-  type ServiceDefinition,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-
-const PROTO_ROOT = path.resolve(__dirname, '../../proto');
-
-const PROTO_FILES = [
-  'agntcy/dir/store/v1/store_service.proto',
-  'agntcy/dir/store/v1/sync_service.proto',
-  'grpc/health/v1/health.proto',
-];
-
-const LOADER_OPTIONS: Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [PROTO_ROOT],
-};
-
-export const packageDefinition = loadSync(PROTO_FILES, LOADER_OPTIONS);
-
-const grpcObject = loadPackageDefinition(packageDefinition);
-
-function clientConstructor(fullName: string): ServiceClientConstructor {
-  const found = fullName.split('.').reduce<unknown>((node, part) => (node as GrpcObject | undefined)?.[part], grpcObject);
-  if (typeof found !== 'function') throw new Error(`service ${fullName} is not defined in ${PROTO_ROOT}`);
-  return found as ServiceClientConstructor;
-}
-
-export const STORE_SERVICE = 'agntcy.dir.store.v1.StoreService';
-export const SYNC_SERVICE = 'agntcy.dir.store.v1.SyncService';
-
-/** Client constructors (their `.service` is the server-side definition). */
-export const StoreServiceClient = clientConstructor(STORE_SERVICE);
-export const SyncServiceClient = clientConstructor(SYNC_SERVICE);
-export const HealthClient = clientConstructor('grpc.health.v1.Health');
+import type { ServerDuplexStream, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { directoryPackageDefinition, HEALTH_SERVICE, HealthService, STORE_SERVICE, StoreServiceService, SYNC_SERVICE, SyncServiceService } from '@dirtk/directory-api/grpc';
+// The implementation behind ReflectionService: its public addToServer reads reflection.proto from
+// disk, while the service definition here comes from the descriptor set (the version is pinned).
+import { ReflectionV1Implementation } from '@grpc/reflection/build/src/implementations/reflection-v1';
+import type { ServerReflectionRequest } from '@grpc/reflection/build/src/generated/grpc/reflection/v1/ServerReflectionRequest';
 
 export interface ServiceRegistration {
   readonly definition: ServiceDefinition;
   readonly implementation: UntypedServiceImplementation;
 }
 
+/** Loaded as @grpc/reflection loads its own protos, so its handler gets the message shapes it expects. */
+const REFLECTION_LOADER_OPTIONS = { longs: String, enums: String, bytes: Array, defaults: true, oneofs: true };
+
+const REFLECTION_SERVICES = ['grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+
 /**
- * @grpc/reflection's services (v1 and v1alpha) for our protos, captured rather than added to a
- * server so the composition can register them behind the same authorization as everything else.
+ * Reflection (v1 and v1alpha, one message format) for the Directory services and health, returned
+ * rather than added to a server so the composition registers them behind the same authorization as
+ * everything else.
  */
 export function reflectionServices(): ServiceRegistration[] {
-  const captured: ServiceRegistration[] = [];
-  new ReflectionService(packageDefinition).addToServer({
-    addService: (definition, implementation) => captured.push({ definition, implementation }),
+  const packageDefinition = directoryPackageDefinition(REFLECTION_LOADER_OPTIONS);
+  const reflection = new ReflectionV1Implementation(packageDefinition, { services: [STORE_SERVICE, SYNC_SERVICE, HEALTH_SERVICE] });
+  const implementation: UntypedServiceImplementation = {
+    ServerReflectionInfo(stream: ServerDuplexStream<unknown, unknown>) {
+      stream.on('end', () => stream.end());
+      stream.on('data', (request: unknown) => {
+        const response = reflection.handleServerReflectionRequest(renameKeys(request, camelCase) as ServerReflectionRequest);
+        stream.write(renameKeys(response, snakeCase));
+      });
+    },
+  };
+  return REFLECTION_SERVICES.map((name) => {
+    const definition = packageDefinition[name];
+    if (!definition || 'format' in definition) throw new Error(`${name} is not a service in the Directory API descriptor set`);
+    return { definition, implementation };
   });
-  return captured;
 }
+
+/**
+ * A descriptor set keeps the .proto field names (snake_case), which proto-loader does not rename,
+ * while the reflection handler takes and returns the camelCase shapes of its own loader. A oneof's
+ * virtual field names the member that is set, so a string naming a sibling key is renamed too.
+ */
+function renameKeys(value: unknown, rename: (name: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((item: unknown) => renameKeys(item, rename));
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [rename(key), typeof item === 'string' && item !== key && item in value ? rename(item) : renameKeys(item, rename)]),
+  );
+}
+
+const camelCase = (name: string): string => name.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+const snakeCase = (name: string): string => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 function methodsOf(definition: ServiceDefinition): string[] {
   return Object.values(definition).map((method) => method.path);
 }
 
 /** Health methods: exempt from authentication and authorization. */
-export const HEALTH_METHODS: readonly string[] = methodsOf(HealthClient.service);
+export const HEALTH_METHODS: readonly string[] = methodsOf(HealthService);
 
 /**
  * Every full method name (`/package.Service/Method`) the apiserver serves: StoreService,
  * SyncService, health and reflection. Policies may only name these.
  */
 export const DIRECTORY_METHODS: readonly string[] = [
-  ...methodsOf(StoreServiceClient.service),
-  ...methodsOf(SyncServiceClient.service),
+  ...methodsOf(StoreServiceService),
+  ...methodsOf(SyncServiceService),
   ...HEALTH_METHODS,
   ...reflectionServices().flatMap(({ definition }) => methodsOf(definition)),
 ];

@@ -4,7 +4,7 @@
  * server can drain.
  */
 import { status as Status, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import type { HealthCheckRequest, HealthCheckResponse, ServingStatus } from '../api/messages';
+import type { HealthCheckRequest, HealthCheckResponse, HealthCheckResponse_ServingStatus as ServingStatus } from '@dirtk/directory-api/grpc';
 import { StatusError } from './status';
 
 type Listener = (service: string, status: ServingStatus) => void;
@@ -50,19 +50,19 @@ export class HealthStatus {
 }
 
 export type HealthHandlers = {
-  Check(call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>): Promise<HealthCheckResponse>;
-  Watch(call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>): Promise<void>;
+  check(call: ServerUnaryCall<HealthCheckRequest, HealthCheckResponse>): Promise<HealthCheckResponse>;
+  watch(call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>): Promise<void>;
 };
 
 export function healthHandlers(health: HealthStatus): HealthHandlers {
   return {
-    async Check({ request }) {
+    async check({ request }) {
       const status = health.get(request.service);
       if (!status) throw new StatusError(Status.NOT_FOUND, `unknown service ${JSON.stringify(request.service)}`);
       return { status };
     },
 
-    async Watch(call) {
+    async watch(call) {
       const service = call.request.service;
       call.write({ status: health.get(service) ?? 'SERVICE_UNKNOWN' });
       await new Promise<void>((resolve) => {

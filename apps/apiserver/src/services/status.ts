@@ -4,10 +4,9 @@
  * a message over the receive limit, so a client sees one code for "too big" whichever check fires.
  */
 import { status as Status } from '@grpc/grpc-js';
-import { CanonicalJsonError } from '../store/canonical-json';
-import { CidError } from '../store/cid';
+import { CanonicalJsonError, CidError } from '@dirtk/directory-api/cid';
+import { statusName, StructError } from '@dirtk/directory-api/grpc';
 import { StoreError, type StoreErrorReason } from '../store/errors';
-import { StructError } from '../api/struct';
 
 /** An error grpc-js sends as a status: `code` and `details` go on the wire. */
 export class StatusError extends Error {
@@ -36,10 +35,6 @@ export function toStatusError(error: unknown): StatusError {
   }
   if (isStatusLike(error)) return new StatusError(error.code, error.details ?? error.message ?? statusName(error.code), { cause: error });
   return new StatusError(Status.INTERNAL, 'internal error; the server log has the cause', { cause: error });
-}
-
-export function statusName(code: Status): string {
-  return Status[code] ?? `CODE_${code}`;
 }
 
 /** An Error or a grpc-js `ServerErrorResponse`-like object with a known numeric status code. */

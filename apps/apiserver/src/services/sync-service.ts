@@ -3,12 +3,15 @@ import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import type {
   CreateSyncRequest,
   CreateSyncResponse,
+  DeleteSyncRequest,
+  DeleteSyncResponse,
+  GetSyncRequest,
   GetSyncResponse,
   ListSyncsItem,
   ListSyncsRequest,
+  RequestRegistryCredentialsRequest,
   RequestRegistryCredentialsResponse,
-  SyncIdRequest,
-} from '../api/messages';
+} from '@dirtk/directory-api/grpc';
 import type { Sync, SyncStore } from '../store/syncs';
 import type { CallerContext } from './caller';
 import type { RegistryCredentialIssuer } from './registry-credentials';
@@ -24,16 +27,19 @@ export interface AdvertisedRegistry {
 }
 
 export type SyncServiceHandlers = {
-  CreateSync(call: ServerUnaryCall<CreateSyncRequest, CreateSyncResponse>): Promise<CreateSyncResponse>;
-  ListSyncs(call: ServerWritableStream<ListSyncsRequest, ListSyncsItem>): Promise<void>;
-  GetSync(call: ServerUnaryCall<SyncIdRequest, GetSyncResponse>): Promise<GetSyncResponse>;
-  DeleteSync(call: ServerUnaryCall<SyncIdRequest, Record<string, never>>): Promise<Record<string, never>>;
-  RequestRegistryCredentials(call: ServerUnaryCall<unknown, RequestRegistryCredentialsResponse>, caller: CallerContext): Promise<RequestRegistryCredentialsResponse>;
+  createSync(call: ServerUnaryCall<CreateSyncRequest, CreateSyncResponse>): Promise<CreateSyncResponse>;
+  listSyncs(call: ServerWritableStream<ListSyncsRequest, ListSyncsItem>): Promise<void>;
+  getSync(call: ServerUnaryCall<GetSyncRequest, GetSyncResponse>): Promise<GetSyncResponse>;
+  deleteSync(call: ServerUnaryCall<DeleteSyncRequest, DeleteSyncResponse>): Promise<DeleteSyncResponse>;
+  requestRegistryCredentials(
+    call: ServerUnaryCall<RequestRegistryCredentialsRequest, RequestRegistryCredentialsResponse>,
+    caller: CallerContext,
+  ): Promise<RequestRegistryCredentialsResponse>;
 };
 
 export function syncServiceHandlers(syncs: SyncStore, registry: AdvertisedRegistry): SyncServiceHandlers {
   return {
-    async CreateSync({ request }) {
+    async createSync({ request }) {
       const sync = await syncs.create({
         remoteDirectoryUrl: request.remote_directory_url.trim(),
         remoteRegistryUrl: request.remote_registry_url.trim(),
@@ -43,21 +49,21 @@ export function syncServiceHandlers(syncs: SyncStore, registry: AdvertisedRegist
       return { sync_id: sync.id };
     },
 
-    async ListSyncs(call) {
+    async listSyncs(call) {
       for (const sync of await syncs.list({ limit: call.request.limit, offset: call.request.offset })) await send(call, listItem(sync));
     },
 
-    async GetSync({ request }) {
+    async getSync({ request }) {
       const sync = await syncs.get(request.sync_id);
       return { ...listItem(sync), created_time: sync.createdTime, last_update_time: sync.lastUpdateTime };
     },
 
-    async DeleteSync({ request }) {
+    async deleteSync({ request }) {
       await syncs.delete(request.sync_id);
       return {};
     },
 
-    async RequestRegistryCredentials(_call, caller) {
+    async requestRegistryCredentials(_call, caller) {
       const credentials = registry.credentials.issue(caller.spiffeId);
       return {
         success: true,

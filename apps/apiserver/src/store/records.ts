@@ -11,14 +11,12 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDirectory, fileExists, isTempFile, removeFileDurably, writeFileAtomic } from './durable-fs';
-import { canonicalJson, isJsonObject, type JsonObject } from './canonical-json';
-import { cidOf, JSON_CODEC, parseCid } from './cid';
+import { canonicalJson, cidOf, isJsonObject, JSON_CODEC, type JsonObject, parseCid } from '@dirtk/directory-api/cid';
+import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
 import { compareKeys } from './compare';
 import { StoreError } from './errors';
 import { KeyedLock } from './keyed-lock';
 
-/** Largest record or referrer, counted in canonical JSON bytes. */
-export const MAX_OBJECT_BYTES = 4 * 1024 * 1024;
 
 export interface RecordMeta {
   readonly cid: string;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isTempFile, removeFileDurably, writeFileAtomic } from './durable-fs';
-import { parseCid } from './cid';
+import { parseCid } from '@dirtk/directory-api/cid';
 import { compareKeys } from './compare';
 import { StoreError } from './errors';
 import { isRepositoryName } from './repository-name';
