@@ -93,8 +93,9 @@ describe('record store', () => {
 
   it('reports unknown records as not found', async () => {
     const store = await openStore(await newDir());
-    for (const promise of [store.records.get(UNKNOWN_CID), store.records.meta(UNKNOWN_CID), store.records.delete(UNKNOWN_CID)]) {
-      const error = await storeError(promise);
+    // Each rejection gets its handler at once: awaiting them one by one would leave the others unhandled meanwhile.
+    const errors = await Promise.all([store.records.get(UNKNOWN_CID), store.records.meta(UNKNOWN_CID), store.records.delete(UNKNOWN_CID)].map(storeError));
+    for (const error of errors) {
       expect(error.reason).toBe('not-found');
       expect(error.message).toBe(`record ${UNKNOWN_CID} not found`);
     }
