@@ -13,7 +13,7 @@ import { X509Source } from '@dirtk/spiffe/workloadapi';
 import { SVID_HINTS } from '../local/entries';
 import { type LocalFederation, startLocalFederation } from '../local/federation';
 import { FIRST_CROSS_DOMAIN_CALL } from '../local/tour';
-import { PROJECT_ROOT } from '../spire/install';
+import { PROJECT_ROOT } from '../tools/paths';
 import { whySpireIsUnavailable } from '../test/support/spire-available';
 import { exchange, sampleRecord, timeSequentialCalls } from './apiserver';
 

@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APISERVER_ENVIRONMENT, apiserverEnvironment, type ApiServerSettings } from '@dirtk/directory-api/contract';
-import { PROJECT_ROOT } from '../spire/install';
+import { PROJECT_ROOT } from '../tools/paths';
 import type { LocalApiServerPlan } from './plan';
-import { LOOPBACK } from './spire/ports';
-import { SupervisedProcess } from './spire/supervised-process';
+import { LOOPBACK } from '../spire/process/ports';
+import { SupervisedProcess } from '../spire/process/supervised-process';
 
 const MAIN = path.join(PROJECT_ROOT, 'apps', 'apiserver', 'src', 'main.ts');
 

@@ -3,7 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SVID_HINTS } from './entries';
 import type { LocalDomainPlan } from './plan';
-import { LOOPBACK } from './spire/ports';
+import { LOOPBACK } from '../spire/process/ports';
 import type { LocalStateLayout } from './state';
 
 export interface LocalEndpoints {

@@ -3,7 +3,7 @@
  * selects `unix:uid:<uid>` and the workloads tell their SVIDs apart by hint.
  */
 import type { TrustDomain } from '../topology/model';
-import type { EntrySpec } from './spire/server-process';
+import type { EntrySpec } from '../spire/process/server-process';
 
 /** The SVID hints of the local workloads, as `DIRTK_APISERVER_SVID_HINT` and dirctl take them. */
 export const SVID_HINTS = { apiserver: 'apiserver', dirctl: 'dirctl' } as const;

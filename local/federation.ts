@@ -19,10 +19,10 @@ import { localEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints
 import { InstanceLock } from './instance-lock';
 import { checkRunsLocally, type LocalDomainPlan, type LocalDomainPorts, localTopology, planLocalFederation } from './plan';
 import { type Progress, SILENT_PROGRESS } from './progress';
-import { SpireAgentProcess } from './spire/agent-process';
-import { freePorts } from './spire/ports';
-import { SpireServerProcess } from './spire/server-process';
-import { watchSupervisedProcesses } from './spire/supervised-process';
+import { SpireAgentProcess } from '../spire/process/agent-process';
+import { freePorts } from '../spire/process/ports';
+import { SpireServerProcess } from '../spire/process/server-process';
+import { watchSupervisedProcesses } from '../spire/process/supervised-process';
 import { DEFAULT_STATE_DIR, type LocalStateLayout, localStateLayout, startedHere } from './state';
 
 export interface LocalFederationOptions {

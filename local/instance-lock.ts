@@ -6,7 +6,7 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { commandLineOf, stillRunning, stopRecordedProcesses } from './recorded-processes';
-import type { ProcessRecord } from './spire/supervised-process';
+import type { ProcessRecord } from '../spire/process/supervised-process';
 
 export interface LockRecord {
   readonly pid: number;

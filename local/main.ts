@@ -10,7 +10,7 @@ import { TopologyError } from '../topology/resolve';
 import { type LocalFederation, startLocalFederation } from './federation';
 import { AlreadyRunningError } from './instance-lock';
 import { consoleProgress } from './progress';
-import { type ProcessRecord, watchSupervisedProcesses } from './spire/supervised-process';
+import { type ProcessRecord, watchSupervisedProcesses } from '../spire/process/supervised-process';
 import { DEFAULT_STATE_DIR, type LocalStateLayout, startedHere } from './state';
 import { FIRST_CROSS_DOMAIN_CALL, formatTourTable, runTour, type TourRow, tourPassed } from './tour';
 

@@ -7,8 +7,8 @@ import type { Topology, TrustDomain } from '../topology/model';
 import { withBundleEndpoints } from '../topology/adjust';
 import { bundleEndpointUrlOf, TopologyError, type TopologyProblem } from '../topology/resolve';
 import { localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
-import { LOOPBACK } from './spire/ports';
-import type { EntrySpec, FederationRelationship } from './spire/server-process';
+import { LOOPBACK } from '../spire/process/ports';
+import type { EntrySpec, FederationRelationship } from '../spire/process/server-process';
 import type { LocalStateLayout } from './state';
 
 export interface LocalDomainPorts {

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProcessRecord } from './spire/supervised-process';
+import type { ProcessRecord } from '../spire/process/supervised-process';
 
 export function isAlive(pid: number): boolean {
   try {

@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../spire/install';
-import { socketPathFits } from './spire/placement';
+import { PROJECT_ROOT } from '../tools/paths';
+import { socketPathFits } from '../spire/process/placement';
 
 export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.local');
 

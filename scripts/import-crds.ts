@@ -8,7 +8,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONTROLLER_MANAGER_MODULE, CRD_FILES, MODULE_CRD_DIR, PINNED_CRD_DIR, SERVED_CRD_FILES } from '../spire/crds';
-import { BUILD_MODULES, PROJECT_ROOT } from '../spire/install';
+import { BUILD_MODULES } from '../spire/build/install';
+import { PROJECT_ROOT } from '../tools/paths';
 import { CONTROLLER_MANAGER_VERSION } from '../spire/versions';
 
 export class CrdSourceError extends Error {

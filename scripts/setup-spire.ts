@@ -1,5 +1,5 @@
-/** `npm run setup`: builds the pinned SPIRE binaries into the cache (see `spire/install.ts`) unless they are there. */
-import { ensureSpire, SpireSetupError } from '../spire/install';
+/** `npm run setup`: builds the pinned SPIRE binaries into the cache (see `spire/build/install.ts`) unless they are there. */
+import { ensureSpire, SpireSetupError } from '../spire/build/install';
 
 async function main(): Promise<void> {
   await ensureSpire({ log: (line) => console.log(`[setup] ${line}`) });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE } from '../../constructs';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../tools/paths';
 
 const OUT = path.join(PROJECT_ROOT, 'dist', 'apiserver');
 

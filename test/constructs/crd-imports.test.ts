@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cdk8sImport, CrdSourceError, expectedImports, moduleCrdDir, readCdk8sImportConfig } from '../../scripts/import-crds';
 import { CRD_FILES, PINNED_CRD_DIR, SERVED_CRD_FILES } from '../../spire/crds';
 import { CONTROLLER_MANAGER_VERSION } from '../../spire/versions';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../tools/paths';
 
 const readFolder = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((file) => [file, readFileSync(path.join(dir, file), 'utf8')]));
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { synthesize, UPSTREAM_CA_DIR_ENV } from '../../apps/synth/main';
 import { trustDomainManifests } from '../../constructs';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { EXAMPLE } from './fixtures';
 import { TOPOLOGY_FILE_ENV } from '../../topology';
 import { isBootstrapped, withFederationBootstrap } from '../../federation/bootstrap';

@@ -19,7 +19,7 @@ import { loadConfig } from '../../apps/apiserver/src/config';
 import { COMMANDS, runDirctl } from '../../apps/dirctl/src/cli';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { cidOf } from '@dirtk/directory-api/cid';
-import { freePorts } from '../../local/spire/ports';
+import { freePorts } from '../../spire/process/ports';
 import { FakeWorkloadApi } from '../../packages/spiffe/test/support/fake-workload-api';
 import { jwtClaims, jwtKey, type JwtKey, signJwt, TestCa } from '../../packages/spiffe/test/support/test-ca';
 

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { CACHE_ROOT } from '../../spire/install';
+import { CACHE_ROOT } from '../../tools/paths';
 
 export const GO_PEER_MODULE_DIR = path.join(__dirname, 'go-spiffe-peer');
 /** `-buildvcs=false`: the module sits inside this clone; its git state must not change the binary. */

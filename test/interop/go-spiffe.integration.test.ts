@@ -27,8 +27,8 @@ import {
   spiffeChannelCredentials,
 } from '@dirtk/spiffe/spiffetls';
 import { JwtSource, X509Source } from '@dirtk/spiffe/workloadapi';
-import { SpireAgentProcess } from '../../local/spire/agent-process';
-import { SpireServerProcess } from '../../local/spire/server-process';
+import { SpireAgentProcess } from '../../spire/process/agent-process';
+import { SpireServerProcess } from '../../spire/process/server-process';
 import { resolveTopology } from '../../topology';
 import { whySpireIsUnavailable } from '../support/spire-available';
 import { ensureGoSpiffePeer, GoPeerBuildError } from './go-spiffe-peer';

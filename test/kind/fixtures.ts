@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 import { synthesize } from '../../apps/synth/main';
-import type { Deployer } from '../../scripts/kind/commands';
-import { planUp, type PlanOptions } from '../../scripts/kind/plan';
-import type { CommandStep, Plan, Step } from '../../scripts/kind/steps';
-import { PROJECT_ROOT } from '../../spire/install';
+import type { Deployer } from '../../kind/commands';
+import { planUp, type PlanOptions } from '../../kind/plan';
+import type { CommandStep, Plan, Step } from '../../kind/steps';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { EXAMPLE_FEDERATION, loadTopology, resolveTopology } from '../../topology';
 
 /** Node addresses as `kubectl get nodes` would print them for the two clusters. */

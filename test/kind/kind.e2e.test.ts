@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { EngineError, ensureDockerEngine } from '../../scripts/kind/engine/engine';
-import { PROJECT_ROOT } from '../../spire/install';
+import { EngineError, ensureDockerEngine } from '../../kind/engine/engine';
+import { PROJECT_ROOT } from '../../tools/paths';
 
 function whyNotRun(): string | undefined {
   const info = spawnSync('docker', ['info'], { encoding: 'utf8', timeout: 30_000 });
@@ -25,10 +25,10 @@ function skipIfUnavailable(context: TestContext): void {
   if (skipReason) context.skip(skipReason);
 }
 
-/** Runs `scripts/kind/main.ts <command>`, its output passed through; resolves with its exit code and output. */
+/** Runs `kind/main.ts <command>`, its output passed through; resolves with its exit code and output. */
 function kindScript(command: 'up' | 'test' | 'down'): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/kind/main.ts', command, '--local-images'], {
+    const child = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['kind/main.ts', command, '--local-images'], {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });

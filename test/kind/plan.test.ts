@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { shellLine } from '../../scripts/kind/commands';
-import { planDown, planTest, planUp } from '../../scripts/kind/plan';
-import { printPlan } from '../../scripts/kind/run';
-import { DEFAULT_STATE_DIR, kindState } from '../../scripts/kind/state';
-import type { Plan, Step } from '../../scripts/kind/steps';
-import { findOnPath } from '../../scripts/kind/tools';
-import { PROJECT_ROOT } from '../../spire/install';
+import { shellLine } from '../../kind/commands';
+import { planDown, planTest, planUp } from '../../kind/plan';
+import { printPlan } from '../../kind/run';
+import { DEFAULT_STATE_DIR, kindState } from '../../kind/state';
+import type { Plan, Step } from '../../kind/steps';
+import { findOnPath } from '../../kind/tools';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { commands, planOptions } from './fixtures';
 
 const CLUSTERS = ['dir-example', 'dirctl-example'] as const;
@@ -165,7 +165,7 @@ describe('--dry-run', () => {
   const run = promisify(execFile);
 
   it.each(['up', 'test', 'down'] as const)('kind:%s prints every step and command in order and runs nothing', async (command) => {
-    const { stdout } = await run(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/kind/main.ts', command, '--dry-run'], { cwd: PROJECT_ROOT });
+    const { stdout } = await run(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['kind/main.ts', command, '--dry-run'], { cwd: PROJECT_ROOT });
     const options = planOptions(findOnPath('pulumi') === undefined ? 'kubectl' : 'pulumi', DEFAULT_STATE_DIR);
     const plan = { up: planUp, test: planTest, down: planDown }[command](options);
     const expected: string[] = [];
@@ -182,9 +182,9 @@ describe('--dry-run', () => {
   }, 30_000);
 
   it('fails with the usage for an unknown command', async () => {
-    await expect(run(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/kind/main.ts', 'sideways', '--dry-run'], { cwd: PROJECT_ROOT })).rejects.toMatchObject({
+    await expect(run(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['kind/main.ts', 'sideways', '--dry-run'], { cwd: PROJECT_ROOT })).rejects.toMatchObject({
       code: 2,
-      stderr: expect.stringContaining('usage: tsx scripts/kind/main.ts up|test|down [--dry-run]'),
+      stderr: expect.stringContaining('usage: tsx kind/main.ts up|test|down [--dry-run]'),
     });
   }, 30_000);
 });

@@ -6,10 +6,10 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { planDown, planTest } from '../../scripts/kind/plan';
-import { runPlan } from '../../scripts/kind/run';
-import { kindState } from '../../scripts/kind/state';
-import { PROJECT_ROOT } from '../../spire/install';
+import { planDown, planTest } from '../../kind/plan';
+import { runPlan } from '../../kind/run';
+import { kindState } from '../../kind/state';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { planOptions, podList, tempDir } from './fixtures';
 
 /**

@@ -6,8 +6,8 @@ import { AuthzEngine, parseYamlPolicy } from '../../apps/apiserver/src/authz';
 import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { openStore } from '../../apps/apiserver/src/store/store';
 import { ApiServerPolicy, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
-import { resultTable } from '../../scripts/kind/report';
-import { withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage } from '../../scripts/kind/topology';
+import { resultTable } from '../../kind/report';
+import { withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage } from '../../kind/topology';
 import { DirectoryApiServer } from '../../constructs/directory-api-server';
 import {
   apiserverAddress,
@@ -20,7 +20,7 @@ import {
   verificationManifests,
   verificationPodProgress,
   type VerificationJob,
-} from '../../scripts/kind/verification';
+} from '../../kind/verification';
 import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
 import { podList, tempDir } from './fixtures';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { readEndpoints } from '../../local/endpoints';
 import { readLock } from '../../local/instance-lock';
 import { isAlive } from '../../local/recorded-processes';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { whySpireIsUnavailable } from '../support/spire-available';
 
 let skipReason: string | undefined;

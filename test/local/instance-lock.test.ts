@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlreadyRunningError, InstanceLock, type LockRecord, readLock } from '../../local/instance-lock';
 import { commandLineOf, isAlive } from '../../local/recorded-processes';
-import type { ProcessRecord } from '../../local/spire/supervised-process';
+import type { ProcessRecord } from '../../spire/process/supervised-process';
 
 let dir: string;
 const children: ChildProcess[] = [];

@@ -1,7 +1,7 @@
 /** The local-process placements and port allocation that the real-SPIRE Workload API tests run on. */
 import { describe, expect, it } from 'vitest';
-import { localAgentPlacement, localServerPlacement } from '../../local/spire/placement';
-import { freePorts } from '../../local/spire/ports';
+import { localAgentPlacement, localServerPlacement } from '../../spire/process/placement';
+import { freePorts } from '../../spire/process/ports';
 import { resolveTopology } from '../../topology';
 
 const td = resolveTopology({ trustDomains: [{ name: 'a.test', clusterName: 'a' }] }).trustDomains[0]!;

@@ -11,8 +11,8 @@ import { X509Bundle } from '@dirtk/spiffe/bundle';
 import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { validateJwtSvid } from '@dirtk/spiffe/jwtsvid';
 import { JwtSource, WorkloadApiClient, type WorkloadApiError, type WorkloadResponseError, X509Source, type X509SourceUpdate } from '@dirtk/spiffe/workloadapi';
-import { SpireAgentProcess } from '../../local/spire/agent-process';
-import { SpireServerProcess } from '../../local/spire/server-process';
+import { SpireAgentProcess } from '../../spire/process/agent-process';
+import { SpireServerProcess } from '../../spire/process/server-process';
 import { whySpireIsUnavailable } from '../support/spire-available';
 import { resolveTopology } from '../../topology';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { CONTROLLER_MANAGER_VERSION, IMAGES, SPIRE_VERSION } from '../../spire/versions';
 
 describe('pinned versions', () => {

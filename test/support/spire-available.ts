@@ -1,4 +1,4 @@
-import { ensureSpire, SpireSetupError } from '../../spire/install';
+import { ensureSpire, SpireSetupError } from '../../spire/build/install';
 
 /**
  * Why the real-SPIRE tests cannot run here (no uid for the unix attestor, SPIRE cannot be built), or

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../../tools/paths';
 import {
   BUILD_MODULES,
   cacheKey,

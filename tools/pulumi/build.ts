@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CACHE_ROOT } from '../../spire/install';
+import { CACHE_ROOT } from '../paths';
 
 /** `github.com/pulumi/pulumi/pkg/v3` (the CLI); the language host and the SDKs it drives are older, see below. */
 export const PULUMI_CLI_VERSION = '3.274.1';

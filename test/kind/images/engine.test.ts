@@ -1,9 +1,9 @@
 /** The Docker engine's command line, environment and layout, and the private apt state. Pure: nothing is started. */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aptOptions, downloadArgs, sourcesList } from '../../../scripts/kind/engine/debs';
-import { dockerdArgs, dockerdEnv, ENGINE_PACKAGES, engineLayout, enginePackagesKey } from '../../../scripts/kind/engine/engine';
-import { elapsed, tail } from '../../../scripts/kind/engine/progress';
+import { aptOptions, downloadArgs, sourcesList } from '../../../kind/engine/debs';
+import { dockerdArgs, dockerdEnv, ENGINE_PACKAGES, engineLayout, enginePackagesKey } from '../../../kind/engine/engine';
+import { elapsed, tail } from '../../../kind/engine/progress';
 
 const layout = engineLayout('/cache/dirtk', 'k3y');
 

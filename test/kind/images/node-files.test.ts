@@ -4,8 +4,8 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { KIND_HOST_PATCHES, withHostPatches } from '../../../scripts/kind/images/cluster-config';
-import { generatedNodeFiles } from '../../../scripts/kind/images/node-image';
+import { KIND_HOST_PATCHES, withHostPatches } from '../../../kind/images/cluster-config';
+import { generatedNodeFiles } from '../../../kind/images/node-image';
 import {
   CNI_TEMPLATE,
   CNI_TEMPLATE_PATH,
@@ -17,8 +17,8 @@ import {
   localVolumePath,
   nodeContainerdConfig,
   nodeSetupScript,
-} from '../../../scripts/kind/images/node-files';
-import { smokeClusterConfig, smokeManifest } from '../../../scripts/kind/images/smoke';
+} from '../../../kind/images/node-files';
+import { smokeClusterConfig, smokeManifest } from '../../../kind/images/smoke';
 import { KIND_V1ALPHA4_CLUSTER_SCHEMA } from '../kind-v1alpha4-schema';
 
 /** kind v0.32.0's images/base/files/etc/containerd/config.toml, verbatim. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pinnedNames } from '../../../scripts/kind/images/pinned-apiserver';
+import { pinnedNames } from '../../../kind/images/pinned-apiserver';
 import { resolveTopology } from '../../../topology';
 
 describe('the apiserver image pinned by its ID', () => {

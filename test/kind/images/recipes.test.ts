@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IMAGES } from '../../../spire/versions';
-import { changeArgs } from '../../../scripts/kind/images/docker';
-import { BUILD_MODULES_DIR, GO_BUILDS, goBuildKey, goInstallArgs, moduleFiles, type GoBuild } from '../../../scripts/kind/images/go-builds';
-import { contentHash, IMAGE_SPECS, imageKey, type SourceResolver } from '../../../scripts/kind/images/images';
-import { checkKubeadmImages, KIND_BASE_FILES, NODE_BINARIES } from '../../../scripts/kind/images/node-image';
-import { debootstrapArgs, pruneScript, ROOTFS_PACKAGES, rootfsKey } from '../../../scripts/kind/images/rootfs';
+import { changeArgs } from '../../../kind/images/docker';
+import { BUILD_MODULES_DIR, GO_BUILDS, goBuildKey, goInstallArgs, moduleFiles, type GoBuild } from '../../../kind/images/go-builds';
+import { contentHash, IMAGE_SPECS, imageKey, type SourceResolver } from '../../../kind/images/images';
+import { checkKubeadmImages, KIND_BASE_FILES, NODE_BINARIES } from '../../../kind/images/node-image';
+import { debootstrapArgs, pruneScript, ROOTFS_PACKAGES, rootfsKey } from '../../../kind/images/rootfs';
 import {
   baseImageTag,
   CONTROL_PLANE_IMAGES,
@@ -16,7 +16,7 @@ import {
   nodeImageTag,
   UNSERVED_IMAGES,
   WORKLOAD_IMAGES,
-} from '../../../scripts/kind/images/versions';
+} from '../../../kind/images/versions';
 
 const goMod = (dir: string) => readFileSync(path.join(BUILD_MODULES_DIR, dir, 'go.mod'), 'utf8');
 

@@ -1,11 +1,11 @@
 /**
- * `npx tsx scripts/kind/engine/main.ts start|stop|status`: the Docker engine of the Kind clusters (see
+ * `npx tsx kind/engine/main.ts start|stop|status`: the Docker engine of the Kind clusters (see
  * engine.ts). `start` uses the engine that answers or starts ours; `stop` stops only ours; `status`
  * says which engine answers and whether it is ours.
  */
 import { EngineError, engineStatus, ensureDockerEngine, stopDockerEngine } from './engine';
 
-const USAGE = 'usage: tsx scripts/kind/engine/main.ts start|stop|status';
+const USAGE = 'usage: tsx kind/engine/main.ts start|stop|status';
 
 async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string) => console.log(line);

@@ -13,7 +13,8 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CACHE_ROOT, ensureSpire, PROJECT_ROOT, SPIRE_INSTALL } from '../../../spire/install';
+import { ensureSpire, SPIRE_INSTALL } from '../../spire/build/install';
+import { CACHE_ROOT, PROJECT_ROOT } from '../../tools/paths';
 import { ensureDockerEngine, type DockerEngine } from '../engine/engine';
 import { elapsed, run, timed, type Log } from '../engine/progress';
 import { BUILD_MODULES_DIR, ensureGoBuild, GO_BUILDS, goVersion, type BuiltGo, type GoBuildName } from './go-builds';

@@ -6,8 +6,8 @@
  */
 import { isIPv4 } from 'node:net';
 import { writeFileSync } from 'node:fs';
-import { withFederationBootstrap } from '../../federation/bootstrap';
-import { mapTrustDomains, specOf, withBundleEndpoints, type Topology } from '../../topology';
+import { withFederationBootstrap } from '../federation/bootstrap';
+import { mapTrustDomains, specOf, withBundleEndpoints, type Topology } from '../topology';
 
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What a Kind cluster config needs to run the node image built here on this kind of host, as fields of
- * kind's `kind.x-k8s.io/v1alpha4` Cluster (merge them into the configs of scripts/kind/clusters.ts):
+ * kind's `kind.x-k8s.io/v1alpha4` Cluster (merge them into the configs of kind/clusters.ts):
  *
  * - `disableDefaultCNI`: kindnetd is not served by any registry here. The node image's containerd
  *   writes a ptp/host-local CNI config for the node's pod CIDR itself (node-files.ts), so kind must

@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/kind/images/main.ts [--json]`: makes sure the Docker engine runs and every image the
+ * `npx tsx kind/images/main.ts [--json]`: makes sure the Docker engine runs and every image the
  * Kind clusters need is built here (see ensure.ts), then prints what each image is tagged, whether it
  * was built now or already there, and how long each step took.
  */
@@ -18,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   const unknown = argv.filter((arg) => arg !== '--json');
   if (unknown.length > 0) {
-    console.error('usage: tsx scripts/kind/images/main.ts [--json]');
+    console.error('usage: tsx kind/images/main.ts [--json]');
     return 2;
   }
   const result = await ensureKindImages({ log: (line) => console.error(line) });

@@ -5,10 +5,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TrustDomain } from '@dirtk/spiffe/spiffeid';
-import { serializeSpireConfig } from '../../spire/config/blocks';
-import type { ServerPlacement } from '../../spire/config/placement';
-import { renderServerConfig } from '../../spire/config/server-config';
-import { installedSpire } from '../../spire/install';
+import { serializeSpireConfig } from '../config/blocks';
+import type { ServerPlacement } from '../config/placement';
+import { renderServerConfig } from '../config/server-config';
+import { installedSpire } from '../build/install';
 import type { TrustDomain as TrustDomainModel } from '../../topology/model';
 import { healthcheckPasses } from './healthcheck';
 import { type LocalServerOptions, type LocalServerPorts, localServerPlacement } from './placement';

@@ -1,15 +1,15 @@
 /**
  * `npm run kind:up|kind:test|kind:down [-- --dry-run] [-- --local-images]`: two Kind clusters, one per
  * trust domain of the example federation, deployed, federated and checked end to end. With
- * `--local-images` every image is built on this machine first (scripts/kind/images), the Docker engine
+ * `--local-images` every image is built on this machine first (kind/images), the Docker engine
  * is started when none answers, the built kind and kubectl are used, and so is the Pulumi CLI built by
  * the project (tools/pulumi): the first cluster is deployed with `pulumi up`, the second with kubectl, so
- * both documented paths run. See scripts/kind/README.md.
+ * both documented paths run. See kind/README.md.
  */
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../spire/install';
-import { EXAMPLE_FEDERATION, resolveTopology, type Topology } from '../../topology';
-import { ensurePulumi } from '../../tools/pulumi/build';
+import { PROJECT_ROOT } from '../tools/paths';
+import { EXAMPLE_FEDERATION, resolveTopology, type Topology } from '../topology';
+import { ensurePulumi } from '../tools/pulumi/build';
 import { stopDockerEngine } from './engine/engine';
 import { withHostPatches } from './images/cluster-config';
 import { ensureKindImages } from './images/ensure';
@@ -23,7 +23,7 @@ import type { Plan } from './steps';
 import { findOnPath } from './tools';
 
 const PLANS: Record<string, (options: PlanOptions) => Plan> = { up: planUp, test: planTest, down: planDown };
-const USAGE = 'usage: tsx scripts/kind/main.ts up|test|down [--dry-run] [--local-images]';
+const USAGE = 'usage: tsx kind/main.ts up|test|down [--dry-run] [--local-images]';
 const FLAGS = ['--dry-run', '--local-images'];
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -73,7 +73,7 @@ async function bothDeployers(topology: Topology, dryRun: boolean): Promise<PlanO
  */
 async function localImages(dryRun: boolean): Promise<NonNullable<PlanOptions['localImages']>> {
   const patch = (config: KindClusterConfig): KindClusterConfig => withHostPatches(config);
-  if (dryRun) return { nodeImage: '<node image built by scripts/kind/images>', patch, workloadImages: CLUSTER_WORKLOAD_IMAGES };
+  if (dryRun) return { nodeImage: '<node image built by kind/images>', patch, workloadImages: CLUSTER_WORKLOAD_IMAGES };
   const built = await ensureKindImages({ log: (line) => console.log(line) });
   process.env.PATH = [path.dirname(built.kind), path.dirname(built.kubectl), process.env.PATH].join(path.delimiter);
   const workloadImages = [...CLUSTER_WORKLOAD_IMAGES.filter((image) => image !== WORKLOAD_IMAGES.apiserver), built.apiserver.image, built.apiserver.impostor];

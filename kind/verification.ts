@@ -14,10 +14,10 @@ import { canonicalJson } from '@dirtk/directory-api/cid';
 import { cidOf } from '@dirtk/directory-api/cid';
 import { type CallerRelation, defaultPolicyAllows, EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '@dirtk/directory-api/contract';
 import { StoreServiceService, SyncServiceService } from '@dirtk/directory-api/grpc';
-import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
-import { appLabels, workloadApiSocket, type WorkloadApiSocket } from '../../constructs/workload';
-import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../../constructs/hardening';
-import type { Topology, TrustDomain } from '../../topology';
+import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../constructs';
+import { appLabels, workloadApiSocket, type WorkloadApiSocket } from '../constructs/workload';
+import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from '../constructs/hardening';
+import type { Topology, TrustDomain } from '../topology';
 
 export const VERIFICATION = {
   job: 'dirtk-verify',
@@ -37,7 +37,7 @@ export const VERIFICATION = {
 export const VERIFICATION_RECORD = {
   name: 'dirtk-kind-verification',
   version: 'v1',
-  description: 'Pushed by the verification Job of the Kind clusters (scripts/kind)',
+  description: 'Pushed by the verification Job of the Kind clusters (kind/)',
 } as const;
 
 /** The CID the apiserver gives `VERIFICATION_RECORD`: of its canonical JSON. */

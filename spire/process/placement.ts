@@ -3,7 +3,7 @@
  * attestation, the unix workload attestor, and one state directory per process.
  */
 import path from 'node:path';
-import type { AgentPlacement, ServerPlacement } from '../../spire/config/placement';
+import type { AgentPlacement, ServerPlacement } from '../config/placement';
 import { UPSTREAM_CA_FILES, type TrustDomain } from '../../topology/model';
 import { LOOPBACK } from './ports';
 

@@ -106,7 +106,7 @@ export function checkKubeadmImages(listed: string): void {
   const got = listed.split('\n').map((line) => line.trim()).filter(Boolean).sort();
   const want = Object.values(CONTROL_PLANE_IMAGES).sort();
   if (JSON.stringify(got) !== JSON.stringify(want)) {
-    throw new Error(`kubeadm ${KUBERNETES_VERSION} lists other images than CONTROL_PLANE_IMAGES (scripts/kind/images/versions.ts):\n  kubeadm: ${got.join(', ')}\n  ours:    ${want.join(', ')}`);
+    throw new Error(`kubeadm ${KUBERNETES_VERSION} lists other images than CONTROL_PLANE_IMAGES (kind/images/versions.ts):\n  kubeadm: ${got.join(', ')}\n  ours:    ${want.join(', ')}`);
   }
 }
 

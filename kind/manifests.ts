@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Yaml } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { DIRECTORY_API_SERVER } from '../../constructs';
-import { isSpireResource } from '../../constructs/manifests';
-import { AGENT, CSI, SERVER } from '../../spire/kubernetes/layout';
-import type { TrustDomain } from '../../topology';
+import { DIRECTORY_API_SERVER } from '../constructs';
+import { isSpireResource } from '../constructs/manifests';
+import { AGENT, CSI, SERVER } from '../spire/kubernetes/layout';
+import type { TrustDomain } from '../topology';
 import type { Workload } from './commands';
 
 /** The files a domain's synthesized manifests are split into, in the order they are applied. */

@@ -4,7 +4,7 @@
  * `npm run kind:down` deletes it with the clusters.
  */
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../spire/install';
+import { PROJECT_ROOT } from '../tools/paths';
 
 export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.cache', 'kind');
 

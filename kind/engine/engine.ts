@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CACHE_ROOT } from '../../../spire/install';
+import { CACHE_ROOT } from '../../tools/paths';
 import { findOnPath } from '../tools';
 import { extractDebs, fetchDebs, type DebRequest } from './debs';
 import { run, tail, timed, type Log } from './progress';

@@ -5,7 +5,7 @@
  * against the built kubeadm during the build), and each is served by the Go module proxy at exactly
  * that version.
  */
-import { IMAGES, SPIRE_VERSION, CONTROLLER_MANAGER_VERSION } from '../../../spire/versions';
+import { IMAGES, SPIRE_VERSION, CONTROLLER_MANAGER_VERSION } from '../../spire/versions';
 import { KIND_VERSION } from '../clusters';
 
 export { KIND_VERSION };

@@ -6,21 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
-import { CONTROLLER_MANAGER_VERSION, SPIRE_VERSION } from './versions';
+import { CACHE_ROOT } from '../../tools/paths';
+import { CONTROLLER_MANAGER_VERSION, SPIRE_VERSION } from '../versions';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** The Go modules that pin what `go install` builds. */
 export const BUILD_MODULES = {
-  spire: path.join(__dirname, 'build', 'spire'),
-  controllerManager: path.join(__dirname, 'build', 'controller-manager'),
+  spire: path.join(__dirname, 'spire'),
+  controllerManager: path.join(__dirname, 'controller-manager'),
 };
 /** Stamps the release version, as SPIRE's own release build does, so `--version` reports it. */
 const SPIRE_BUILD_FLAGS = [`-ldflags=-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`];
 
-/** `DIRTK_CACHE_DIR` moves the cache; by default it is `$XDG_CACHE_HOME/dirtk` or `~/.cache/dirtk`. */
-export const CACHE_ROOT = process.env.DIRTK_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'dirtk');
 const INSTALL_DIR = path.join(CACHE_ROOT, 'spire', desiredStamp().key);
 
 export interface SpireInstall {

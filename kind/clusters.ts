@@ -1,5 +1,5 @@
 /** One Kind cluster per trust domain: its name, kube context and `kind.x-k8s.io/v1alpha4` config. */
-import type { Topology } from '../../topology';
+import type { Topology } from '../topology';
 
 /** The kind release these configs and the node image are for. */
 export const KIND_VERSION = 'v0.32.0';
@@ -35,7 +35,7 @@ export interface KindClusterConfig {
 export interface KindNodes {
   /** @default KIND_NODE_IMAGE */
   readonly image?: string;
-  /** Fields merged into each cluster config (see scripts/kind/images/cluster-config.ts). @default none */
+  /** Fields merged into each cluster config (see kind/images/cluster-config.ts). @default none */
   readonly patch?: (config: KindClusterConfig) => KindClusterConfig;
 }
 
@@ -61,7 +61,7 @@ export function kindClusters(topology: Topology, nodes: KindNodes = {}): KindClu
   if (topology.trustDomains.length > CLUSTER_SUBNETS.length) {
     throw new Error(
       `the topology has ${topology.trustDomains.length} trust domains but only ${CLUSTER_SUBNETS.length} disjoint subnet pairs ` +
-        'are defined for Kind clusters; add pairs to CLUSTER_SUBNETS in scripts/kind/clusters.ts',
+        'are defined for Kind clusters; add pairs to CLUSTER_SUBNETS in kind/clusters.ts',
     );
   }
   return topology.trustDomains.map((td, index) => ({

@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/kind/images/smoke.ts [--keep]`: proves the locally built images on one throwaway
+ * `npx tsx kind/images/smoke.ts [--keep]`: proves the locally built images on one throwaway
  * Kind cluster. It ensures the engine and the images, creates the cluster `dirtk-images-smoke` with the
  * built kind and node image and KIND_HOST_PATCHES, waits until every kube-system pod runs, starts a
  * SPIRE server from `ghcr.io/spiffe/spire-server:1.15.3` (imagePullPolicy IfNotPresent, uid 1000,
@@ -11,7 +11,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CACHE_ROOT } from '../../../spire/install';
+import { CACHE_ROOT } from '../../tools/paths';
 import { elapsed, run, timed } from '../engine/progress';
 import { withHostPatches } from './cluster-config';
 import { ensureKindImages } from './ensure';

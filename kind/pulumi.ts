@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { TOPOLOGY_FILE_ENV, type TrustDomain } from '../../topology';
+import { TOPOLOGY_FILE_ENV, type TrustDomain } from '../topology';
 import type { KindCluster } from './clusters';
 import type { KindState } from './state';
 import type { CommandStep } from './steps';

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { installedSpire } from './install';
+import { installedSpire } from '../build/install';
 
 export interface ValidationResult {
   readonly valid: boolean;

@@ -4,10 +4,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderAgentConfig } from '../../spire/config/agent-config';
-import { serializeSpireConfig } from '../../spire/config/blocks';
-import type { AgentPlacement } from '../../spire/config/placement';
-import { installedSpire } from '../../spire/install';
+import { renderAgentConfig } from '../config/agent-config';
+import { serializeSpireConfig } from '../config/blocks';
+import type { AgentPlacement } from '../config/placement';
+import { installedSpire } from '../build/install';
 import type { TrustDomain } from '../../topology/model';
 import { healthcheckPasses } from './healthcheck';
 import { localAgentPlacement } from './placement';
