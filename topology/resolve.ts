@@ -1,3 +1,4 @@
+import { DEFAULT_GRPC_PORT } from '@dirtk/directory-api/contract';
 import { SpiffeId, TrustDomain as TrustDomainName } from '@dirtk/spiffe/spiffeid';
 import { parseGoDuration } from './duration';
 import type { ApiServer, BundleEndpoint, FederationEdge, Topology, TrustDomain } from './model';
@@ -323,7 +324,7 @@ function resolveApiServer(
   const apiserver: ApiServer = {
     serviceAccount,
     replicas: td.apiserver?.replicas ?? 1,
-    port: td.apiserver?.port ?? 8888,
+    port: td.apiserver?.port ?? DEFAULT_GRPC_PORT,
     serviceType: td.apiserver?.serviceType ?? 'ClusterIP',
     ...(nodePort !== undefined && { nodePort }),
     spiffeId: serviceAccountSpiffeId(id, namespace, serviceAccount),

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT } from '@dirtk/directory-api/contract';
 import { run } from '../engine/progress';
 import { changeArgs, copyTreeInto, imageRecipeKey, type ImageConfig } from './docker';
 import type { GoBuildName } from './go-builds';
@@ -117,7 +118,7 @@ export const IMAGE_SPECS: readonly ImageSpec[] = [
       env: { NODE_ENV: 'production', NODE_OPTIONS: '--enable-source-maps', PATH: '/nodejs/bin:/usr/local/bin:/usr/bin:/bin' },
       workdir: '/app',
       user: '65532:65532',
-      expose: ['8888', '9090'],
+      expose: [String(DEFAULT_GRPC_PORT), String(DEFAULT_HTTP_PORT)],
       labels: {
         'org.opencontainers.image.title': 'dirtk-apiserver',
         'org.opencontainers.image.description': 'Directory apiserver and dirctl with SPIFFE authentication (dirtk)',

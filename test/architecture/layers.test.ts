@@ -15,7 +15,7 @@ const SPIRE_FACTS = ['spire/versions.ts', 'spire/crds.ts'];
 const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: readonly string[] }> = [
   { folder: 'packages/spiffe/src', mayImport: [] },
   { folder: 'packages/directory-api/src', mayImport: [`${API}/gen`] },
-  { folder: 'topology', mayImport: [SPIFFE] },
+  { folder: 'topology', mayImport: [SPIFFE, API] },
   { folder: 'federation', mayImport: ['topology', SPIFFE] },
   { folder: 'spire/config', mayImport: ['topology'] },
   { folder: 'spire/kubernetes', mayImport: ['topology', 'spire/config'] },
