@@ -45,13 +45,18 @@ describe('apps/synth', () => {
     expect(existsSync(path.join(scratch, 'ca'))).toBe(false);
   }, 60_000);
 
-  it('`cdk8s synth` writes the bootstrapped example into its output directory, keeping the CA keys out of it', async () => {
+  it('`cdk8s synth` writes the bootstrapped example into its output directory, keeping the CA keys out of it, with no Go on PATH and an empty cache', async () => {
     const caFolder = path.join(tempDir(), 'ca');
     const outdir = path.join(tempDir(), 'dist');
+    const emptyCache = path.join(tempDir(), 'cache');
+    // Node, and the system's own tools; no Go anywhere on it.
+    const PATH = [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter);
+    expect((await execa('sh', ['-c', 'command -v go || echo none'], { env: { PATH } })).stdout).toBe('none');
     const run = await execa(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade', '--output', outdir], {
       cwd: PROJECT_ROOT,
-      env: { [UPSTREAM_CA_DIR_ENV]: caFolder },
+      env: { [UPSTREAM_CA_DIR_ENV]: caFolder, PATH, DIRTK_CACHE_DIR: emptyCache },
     });
+    expect(existsSync(emptyCache)).toBe(false);
     // The CAs synth made are in the folder now; bootstrapping again reuses them, so the output matches.
     const { topology } = await withFederationBootstrap(EXAMPLE, caFolder);
     expect(isBootstrapped(topology)).toBe(true);

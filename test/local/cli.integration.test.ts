@@ -2,7 +2,7 @@
  * `npm start` and `npm run local:down` as a user runs them (`tsx local/main.ts`, `tsx local/down.ts`),
  * as child processes: the tour table, a second start refused, stopping by local:down and by Ctrl-C.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -29,9 +29,16 @@ interface Cli {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-/** `tsx local/<script>.ts args…` with stdout and stderr collected together. */
+/** Node and the system's tools but no Go: local mode needs none once SPIRE is built. */
+const PATH_WITHOUT_GO = [path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter);
+
+/** `tsx local/<script>.ts args…`, with no Go on PATH, stdout and stderr collected together. */
 function cli(script: 'main' | 'down', args: readonly string[]): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join('local', `${script}.ts`), ...args], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('local', `${script}.ts`), ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PATH: PATH_WITHOUT_GO },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(child);
   let output = '';
   const listeners = new Set<() => void>();
@@ -78,6 +85,10 @@ afterAll(() => {
 });
 
 describe('npm start', () => {
+  it('runs with a PATH that has no Go on it', () => {
+    expect(execFileSync('sh', ['-c', 'command -v go || echo none'], { env: { PATH: PATH_WITHOUT_GO } }).toString().trim()).toBe('none');
+  });
+
   it('runs until local:down stops everything it started, and a second start meanwhile says it runs', async (context) => {
     skipIfUnavailable(context);
     const stateDir = path.join(scratch, 'down');
