@@ -1,4 +1,7 @@
 import { defineConfig } from 'vitest/config';
+import { useModuleProxyOnly } from './tools/go-env.js';
+
+useModuleProxyOnly();
 
 export default defineConfig({
   test: {

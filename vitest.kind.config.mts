@@ -1,4 +1,7 @@
 import { defineConfig } from 'vitest/config';
+import { useModuleProxyOnly } from './tools/go-env.js';
+
+useModuleProxyOnly();
 
 /** `npm run test:kind`: the real two-Kind-cluster run only (see test/kind/kind.e2e.test.ts). */
 export default defineConfig({

@@ -21,6 +21,9 @@ import { printPlan, runPlan } from './run';
 import { DEFAULT_STATE_DIR } from './state';
 import type { Plan } from './steps';
 import { findOnPath } from './tools';
+import { useModuleProxyOnly } from '../tools/go-env';
+
+useModuleProxyOnly();
 
 const PLANS: Record<string, (options: PlanOptions) => Plan> = { up: planUp, test: planTest, down: planDown };
 const USAGE = 'usage: tsx kind/main.ts up|test|down [--dry-run] [--local-images]';

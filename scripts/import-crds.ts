@@ -11,6 +11,9 @@ import { CONTROLLER_MANAGER_MODULE, CRD_FILES, MODULE_CRD_DIR, PINNED_CRD_DIR, S
 import { BUILD_MODULES } from '../spire/build/install';
 import { PROJECT_ROOT } from '../tools/paths';
 import { CONTROLLER_MANAGER_VERSION } from '../spire/versions';
+import { useModuleProxyOnly } from '../tools/go-env';
+
+useModuleProxyOnly();
 
 export class CrdSourceError extends Error {
   override name = 'CrdSourceError';

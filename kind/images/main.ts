@@ -5,6 +5,9 @@
  */
 import { EngineError } from '../engine/engine';
 import { ensureKindImages, PREFIX, type SummaryRow } from './ensure';
+import { useModuleProxyOnly } from '../../tools/go-env';
+
+useModuleProxyOnly();
 
 export function summaryTable(rows: readonly SummaryRow[]): string {
   const header = ['what', 'tag / path', 'status', 'seconds'];

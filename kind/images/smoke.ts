@@ -17,6 +17,9 @@ import { withHostPatches } from './cluster-config';
 import { ensureKindImages } from './ensure';
 import { CLUSTER_WORKLOAD_IMAGES, loadImages } from './load';
 import { WORKLOAD_IMAGES } from './versions';
+import { useModuleProxyOnly } from '../../tools/go-env';
+
+useModuleProxyOnly();
 
 const PREFIX = '[kind:smoke]';
 const CLUSTER = 'dirtk-images-smoke';

@@ -5,6 +5,9 @@
  *   eval "$(npx tsx tools/pulumi/main.ts --env)" && pulumi version
  */
 import { ensurePulumi, PulumiBuildError } from './build';
+import { useModuleProxyOnly } from '../go-env';
+
+useModuleProxyOnly();
 
 async function main(): Promise<void> {
   const printEnv = process.argv.includes('--env');
