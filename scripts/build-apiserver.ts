@@ -1,10 +1,9 @@
 /**
  * `npm run build:apiserver`: bundles the apiserver and dirctl with esbuild into `dist/apiserver/`,
- * the layout the container image copies. The Directory API's descriptors are compiled into the
- * bundles (@dirtk/directory-api's generated code); the one proto read at run time is the Workload
- * API's, which @dirtk/spiffe loads from next to its module.
+ * the layout the container image copies. Every proto is compiled into the bundles as generated code
+ * (@dirtk/directory-api's and @dirtk/spiffe's), so no .proto file is read at run time or ships.
  */
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -28,7 +27,6 @@ async function main(): Promise<void> {
     outdir: BUNDLE_DIR,
     logLevel: 'warning',
   });
-  copyFileSync(path.join(ROOT, 'packages/spiffe/src/workloadapi/workload.proto'), path.join(BUNDLE_DIR, 'workload.proto'));
   for (const name of Object.keys(ENTRY_POINTS)) {
     writeFileSync(path.join(OUT, `${name}.js`), `require('./lib/bundle/${name}.js');\n`);
   }

@@ -13,7 +13,7 @@ const SPIFFE = 'packages/spiffe';
 const API = 'packages/directory-api';
 const SPIRE_FACTS = ['spire/versions.ts', 'spire/crds.ts'];
 const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: readonly string[] }> = [
-  { folder: 'packages/spiffe/src', mayImport: [] },
+  { folder: 'packages/spiffe/src', mayImport: [`${SPIFFE}/gen`] },
   { folder: 'packages/directory-api/src', mayImport: [`${API}/gen`] },
   { folder: 'topology', mayImport: [SPIFFE, API] },
   { folder: 'federation', mayImport: ['topology', SPIFFE] },

@@ -3,7 +3,7 @@
  * Dockerfile runs it the way `DirectoryApiServer` expects. The image itself is not built here (no Docker
  * daemon in tests); the bundle is, once the entry points exist.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -52,7 +52,7 @@ describe('apiserver image recipe', () => {
     expect(args(build, 'COPY')[0]).toBe('package.json package-lock.json ./');
   });
 
-  it('runs on distroless nodejs20 nonroot as uid 65532, with only the bundle, protos and data directory', () => {
+  it('runs on distroless nodejs20 nonroot as uid 65532, with only the bundle and the data directory', () => {
     expect(args(runtime, 'FROM')).toEqual(['gcr.io/distroless/nodejs20-debian12:nonroot']);
     expect(args(runtime, 'USER')).toHaveLength(1);
     expect(args(runtime, 'USER')[0]).toMatch(new RegExp(`^${DIRECTORY_IMAGE.uid}(:${DIRECTORY_IMAGE.uid})?$`));
@@ -92,7 +92,7 @@ describe('apiserver image recipe', () => {
   });
 
   it(
-    'npm run build:apiserver writes both bundles, which run without any Directory API proto file',
+    'npm run build:apiserver writes both bundles, which run without any proto file',
     async () => {
       await execa('npm', ['run', 'build:apiserver'], { cwd: PROJECT_ROOT });
       for (const file of [
@@ -102,12 +102,13 @@ describe('apiserver image recipe', () => {
         'lib/bundle/apiserver.js.map',
         'lib/bundle/dirctl.js',
         'lib/bundle/dirctl.js.map',
-        'lib/bundle/workload.proto',
       ]) {
         expect([file, existsSync(path.join(OUT, file))]).toEqual([file, true]);
       }
-      // The service descriptors (and reflection's) are compiled in: no proto folder ships.
+      // The service descriptors (the Directory API's, reflection's and the Workload API's) are compiled in: no proto ships.
       expect(existsSync(path.join(OUT, 'proto'))).toBe(false);
+      const shipped = readdirSync(OUT, { recursive: true, encoding: 'utf8' });
+      expect(shipped.filter((file) => file.endsWith('.proto'))).toEqual([]);
       // From elsewhere, as in the image: nothing may be looked up relative to the working directory.
       const help = await execa('node', [path.join(OUT, 'dirctl.js'), '--help'], { cwd: tmpdir(), reject: false });
       expect(help.stderr).not.toMatch(/ENOENT|Cannot find module/);

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, Metadata, Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SpiffeWorkloadAPIService } from '../gen/workload';
 import type { BundleSet } from '../src/bundle/bundle';
 import { TrustDomain } from '../src/spiffeid/id';
 import { WorkloadEndpointError } from '../src/workloadapi/address';
@@ -13,7 +14,7 @@ import { LinearBackoff } from '../src/workloadapi/backoff';
 import { WorkloadApiClient } from '../src/workloadapi/client';
 import { WorkloadApiError, WorkloadResponseError } from '../src/workloadapi/errors';
 import { JwtSource } from '../src/workloadapi/jwt-source';
-import { workloadApiService } from '../src/workloadapi/proto';
+import { workloadApiStub } from '../src/workloadapi/proto';
 import type { X509Context } from '../src/workloadapi/responses';
 import { X509Source, type X509SourceUpdate } from '../src/workloadapi/x509-source';
 import { FakeWorkloadApi } from './support/fake-workload-api';
@@ -106,9 +107,9 @@ function nextUpdate(source: X509Source): Promise<X509SourceUpdate> {
 describe('transport', () => {
   it.each(['127.0.0.1', '[::1]'])('reaches an endpoint at tcp://%s:<port>', async (host) => {
     const server = new Server();
-    server.addService(workloadApiService().service, {
-      ValidateJWTSVID: (_call: unknown, callback: (error: null, response: object) => void) =>
-        callback(null, { spiffeId: 'spiffe://a.test/workload', claims: { fields: {} } }),
+    server.addService(SpiffeWorkloadAPIService, {
+      validateJwtsvid: (_call: unknown, callback: (error: null, response: object) => void) =>
+        callback(null, { spiffeId: 'spiffe://a.test/workload', claims: {} }),
     });
     cleanups.push(() => server.forceShutdown());
     const port = await new Promise<number>((resolve, reject) =>
@@ -122,10 +123,9 @@ describe('transport', () => {
 
 describe('the workload.spiffe.io header', () => {
   it('is required by the endpoint, which answers InvalidArgument without it', async () => {
-    const Stub = workloadApiService();
-    const raw = new Stub(`unix:${fake.socketPath}`, credentials.createInsecure());
+    const raw = workloadApiStub(`unix:${fake.socketPath}`, credentials.createInsecure());
     cleanups.push(() => raw.close());
-    const stream = (raw as unknown as { FetchX509SVID(r: object, m: Metadata): NodeJS.EventEmitter }).FetchX509SVID({}, new Metadata());
+    const stream = raw.fetchX509Svid({}, new Metadata());
     const [error] = (await once(stream, 'error')) as [{ code: number }];
     expect(error.code).toBe(Status.INVALID_ARGUMENT);
     expect(fake.x509Svid.headerless).toBe(1);
@@ -134,7 +134,7 @@ describe('the workload.spiffe.io header', () => {
   it('is sent by the client on streams and unary calls', async () => {
     fake.x509Svid.push(x509Response([svid(workload)]));
     fake.jwtBundles.push({ bundles: {} });
-    fake.validateJwtSvid.answer = () => ({ spiffeId: 'spiffe://a.test/workload', claims: { fields: {} } });
+    fake.validateJwtSvid.answer = () => ({ spiffeId: 'spiffe://a.test/workload', claims: {} });
     const source = await x509Source();
     const jwt = await JwtSource.create({ endpoint: fake.endpoint, backoff: BACKOFF });
     cleanups.push(() => jwt.close());
@@ -439,18 +439,20 @@ describe('JWT', () => {
   it('validates a JWT-SVID through the endpoint and converts the claims Struct to JSON', async () => {
     fake.validateJwtSvid.answer = () => ({
       spiffeId: 'spiffe://a.test/workload',
-      claims: {
-        fields: {
-          sub: { kind: 'stringValue', stringValue: 'spiffe://a.test/workload' },
-          exp: { kind: 'numberValue', numberValue: 1700000000 },
-          aud: { kind: 'listValue', listValue: { values: [{ kind: 'stringValue', stringValue: 'dir' }] } },
-          extra: { kind: 'structValue', structValue: { fields: { ok: { kind: 'boolValue', boolValue: true }, none: { kind: 'nullValue', nullValue: 'NULL_VALUE' } } } },
-        },
-      },
+      // The generated encoder wraps these plain values into the Struct's Values on the wire.
+      claims: { sub: 'spiffe://a.test/workload', exp: 1700000000, aud: ['dir'], extra: { ok: true, none: null } },
     });
     const result = await client().validateJwtSvid('a.b.c', 'dir');
     expect(result.id.toString()).toBe('spiffe://a.test/workload');
     expect(result.claims).toEqual({ sub: 'spiffe://a.test/workload', exp: 1700000000, aud: ['dir'], extra: { ok: true, none: null } });
     expect(fake.validateJwtSvid.requests).toEqual([{ audience: 'dir', svid: 'a.b.c' }]);
+  });
+
+  it('turns a Value without a kind in a claims list into null, and an absent claims Struct into no claims', async () => {
+    // An undefined list item goes on the wire as a Value with no member set.
+    fake.validateJwtSvid.answer = () => ({ spiffeId: 'spiffe://a.test/workload', claims: { aud: ['dir', undefined] } });
+    expect((await client().validateJwtSvid('a.b.c', 'dir')).claims).toEqual({ aud: ['dir', null] });
+    fake.validateJwtSvid.answer = () => ({ spiffeId: 'spiffe://a.test/workload' });
+    expect((await client().validateJwtSvid('a.b.c', 'dir')).claims).toEqual({});
   });
 });

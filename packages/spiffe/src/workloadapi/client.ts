@@ -2,30 +2,14 @@
  * A SPIFFE Workload API client over grpc-js: plaintext to the local agent (a Unix socket, or a TCP
  * loopback address), with the `workload.spiffe.io: true` header on every call.
  */
-import {
-  type CallOptions,
-  type Client,
-  type ClientReadableStream,
-  credentials,
-  Metadata,
-  type ServiceError,
-  status as Status,
-} from '@grpc/grpc-js';
+import { type CallOptions, credentials, Metadata, status as Status } from '@grpc/grpc-js';
 import type { BundleSet } from '../bundle/bundle';
 import type { SpiffeId } from '../spiffeid/id';
 import { resolveWorkloadEndpoint, type WorkloadEndpoint } from './address';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff';
 import { WorkloadApiError } from './errors';
-import {
-  type RawJwtBundlesResponse,
-  type RawJwtSvidRequest,
-  type RawJwtSvidResponse,
-  type RawValidateJwtSvidRequest,
-  type RawValidateJwtSvidResponse,
-  type RawX509BundlesResponse,
-  type RawX509SvidResponse,
-  workloadApiService,
-} from './proto';
+import type { JWTSVIDResponse, ValidateJWTSVIDResponse } from '../../gen/workload';
+import { type UnaryCallback, type WorkloadApiStub, workloadApiStub } from './proto';
 import {
   emptyBundleSet,
   emptyX509Context,
@@ -49,22 +33,6 @@ export interface WorkloadApiClientOptions {
   readonly callTimeoutMs?: number;
 }
 
-type UnaryCallback<Response> = (error: ServiceError | null, response?: Response) => void;
-
-/** The generated stub's methods, as this client calls them. */
-interface WorkloadApiStub extends Client {
-  FetchX509SVID(request: object, metadata: Metadata): ClientReadableStream<RawX509SvidResponse>;
-  FetchX509Bundles(request: object, metadata: Metadata): ClientReadableStream<RawX509BundlesResponse>;
-  FetchJWTBundles(request: object, metadata: Metadata): ClientReadableStream<RawJwtBundlesResponse>;
-  FetchJWTSVID(request: RawJwtSvidRequest, metadata: Metadata, options: CallOptions, callback: UnaryCallback<RawJwtSvidResponse>): void;
-  ValidateJWTSVID(
-    request: RawValidateJwtSvidRequest,
-    metadata: Metadata,
-    options: CallOptions,
-    callback: UnaryCallback<RawValidateJwtSvidResponse>,
-  ): void;
-}
-
 export class WorkloadApiClient {
   readonly endpoint: WorkloadEndpoint;
   private readonly stub: WorkloadApiStub;
@@ -77,18 +45,17 @@ export class WorkloadApiClient {
     this.endpoint = resolveWorkloadEndpoint(options.endpoint);
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
-    const Stub = workloadApiService();
-    this.stub = new Stub(this.endpoint.grpcTarget, credentials.createInsecure(), {
+    this.stub = workloadApiStub(this.endpoint.grpcTarget, credentials.createInsecure(), {
       // grpc-js's own reconnect backoff grows to 120 s; keep it within ours so a restarted agent is found quickly.
       'grpc.initial_reconnect_backoff_ms': this.backoff.stepMs,
       'grpc.max_reconnect_backoff_ms': this.backoff.maxMs,
-    }) as unknown as WorkloadApiStub;
+    });
   }
 
   /** Streams the workload's X.509-SVIDs with their own and federated bundles. */
   watchX509Context(watcher: StreamWatcher<X509Context>): Subscription {
     return this.watch(
-      { rpc: 'FetchX509SVID', open: () => this.stub.FetchX509SVID({}, workloadMetadata()), parse: parseX509SvidResponse, empty: emptyX509Context },
+      { rpc: 'FetchX509SVID', open: () => this.stub.fetchX509Svid({}, workloadMetadata()), parse: parseX509SvidResponse, empty: emptyX509Context },
       watcher,
     );
   }
@@ -96,7 +63,7 @@ export class WorkloadApiClient {
   /** Streams the X.509 bundles (own trust domain included) without SVIDs. */
   watchX509Bundles(watcher: StreamWatcher<BundleSet>): Subscription {
     return this.watch(
-      { rpc: 'FetchX509Bundles', open: () => this.stub.FetchX509Bundles({}, workloadMetadata()), parse: parseX509BundlesResponse, empty: emptyBundleSet },
+      { rpc: 'FetchX509Bundles', open: () => this.stub.fetchX509Bundles({}, workloadMetadata()), parse: parseX509BundlesResponse, empty: emptyBundleSet },
       watcher,
     );
   }
@@ -104,7 +71,7 @@ export class WorkloadApiClient {
   /** Streams the JWT bundles (JWKS per trust domain). */
   watchJwtBundles(watcher: StreamWatcher<BundleSet>): Subscription {
     return this.watch(
-      { rpc: 'FetchJWTBundles', open: () => this.stub.FetchJWTBundles({}, workloadMetadata()), parse: parseJwtBundlesResponse, empty: emptyBundleSet },
+      { rpc: 'FetchJWTBundles', open: () => this.stub.fetchJwtBundles({}, workloadMetadata()), parse: parseJwtBundlesResponse, empty: emptyBundleSet },
       watcher,
     );
   }
@@ -116,16 +83,16 @@ export class WorkloadApiClient {
       throw new TypeError('a JWT-SVID needs at least one audience, and audiences cannot be empty strings');
     }
     const request = { audience: audiences, spiffeId: spiffeId === undefined ? '' : String(spiffeId) };
-    const response = await this.unary<RawJwtSvidResponse>('FetchJWTSVID', (metadata, options, callback) =>
-      this.stub.FetchJWTSVID(request, metadata, options, callback),
+    const response = await this.unary<JWTSVIDResponse>('FetchJWTSVID', (metadata, options, callback) =>
+      this.stub.fetchJwtsvid(request, metadata, options, callback),
     );
     return parseJwtSvidResponse(response, audiences);
   }
 
   /** Has the agent validate `token` for `audience`; rejects (InvalidArgument) when the token is not valid. */
   async validateJwtSvid(token: string, audience: string): Promise<ValidatedJwtSvid> {
-    const response = await this.unary<RawValidateJwtSvidResponse>('ValidateJWTSVID', (metadata, options, callback) =>
-      this.stub.ValidateJWTSVID({ audience, svid: token }, metadata, options, callback),
+    const response = await this.unary<ValidateJWTSVIDResponse>('ValidateJWTSVID', (metadata, options, callback) =>
+      this.stub.validateJwtsvid({ audience, svid: token }, metadata, options, callback),
     );
     return parseValidateJwtSvidResponse(response);
   }

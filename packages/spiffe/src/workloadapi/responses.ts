@@ -8,14 +8,8 @@ import { SpiffeId, TrustDomain } from '../spiffeid/id';
 import { isJsonObject, parseJson, type JsonValue } from '../internal/json';
 import { parseX509Svid, type X509Svid } from '../x509svid';
 import { WorkloadResponseError } from './errors';
-import {
-  type RawJwtBundlesResponse,
-  type RawJwtSvidResponse,
-  type RawValidateJwtSvidResponse,
-  type RawX509BundlesResponse,
-  type RawX509SvidResponse,
-  structToJson,
-} from './proto';
+import type { JWTBundlesResponse, JWTSVIDResponse, ValidateJWTSVIDResponse, X509BundlesResponse, X509SVIDResponse } from '../../gen/workload';
+import { structToJson } from './proto';
 
 /** Everything one FetchX509SVID message says: the SVIDs (default first) and the bundles to trust. */
 export interface X509Context {
@@ -46,7 +40,7 @@ export function emptyX509Context(): X509Context {
   return { svids: [], bundles: emptyBundleSet() };
 }
 
-export function parseX509SvidResponse(raw: RawX509SvidResponse): X509Context {
+export function parseX509SvidResponse(raw: X509SVIDResponse): X509Context {
   const rpc = 'FetchX509SVID';
   if (raw.svids.length === 0) throw new WorkloadResponseError(rpc, 'the response holds no SVID');
   const own = new Map<string, X509Bundle>();
@@ -79,7 +73,7 @@ export function parseX509SvidResponse(raw: RawX509SvidResponse): X509Context {
   return { svids, bundles };
 }
 
-export function parseX509BundlesResponse(raw: RawX509BundlesResponse): BundleSet {
+export function parseX509BundlesResponse(raw: X509BundlesResponse): BundleSet {
   const rpc = 'FetchX509Bundles';
   const x509 = Object.entries(raw.bundles).map(([key, der]) => {
     const td = guard(rpc, `bundles key ${JSON.stringify(key)}`, () => TrustDomain.parse(key));
@@ -88,7 +82,7 @@ export function parseX509BundlesResponse(raw: RawX509BundlesResponse): BundleSet
   return guard(rpc, 'bundles', () => new BundleSet({ x509 }));
 }
 
-export function parseJwtBundlesResponse(raw: RawJwtBundlesResponse): BundleSet {
+export function parseJwtBundlesResponse(raw: JWTBundlesResponse): BundleSet {
   const rpc = 'FetchJWTBundles';
   const jwt = Object.entries(raw.bundles).map(([key, jwks]) => {
     const td = guard(rpc, `bundles key ${JSON.stringify(key)}`, () => TrustDomain.parse(key));
@@ -99,7 +93,7 @@ export function parseJwtBundlesResponse(raw: RawJwtBundlesResponse): BundleSet {
 }
 
 /** Checks, without verifying the signature, that each token is for its stated ID, the audiences, and has an expiry. */
-export function parseJwtSvidResponse(raw: RawJwtSvidResponse, audiences: readonly string[]): FetchedJwtSvid[] {
+export function parseJwtSvidResponse(raw: JWTSVIDResponse, audiences: readonly string[]): FetchedJwtSvid[] {
   const rpc = 'FetchJWTSVID';
   if (raw.svids.length === 0) throw new WorkloadResponseError(rpc, 'the response holds no JWT-SVID');
   return raw.svids.map((svid, i) => {
@@ -126,7 +120,7 @@ export function parseJwtSvidResponse(raw: RawJwtSvidResponse, audiences: readonl
   });
 }
 
-export function parseValidateJwtSvidResponse(raw: RawValidateJwtSvidResponse): ValidatedJwtSvid {
+export function parseValidateJwtSvidResponse(raw: ValidateJWTSVIDResponse): ValidatedJwtSvid {
   const id = guard('ValidateJWTSVID', 'spiffe_id', () => SpiffeId.parse(raw.spiffeId));
   return { id, claims: structToJson(raw.claims) };
 }

@@ -13,9 +13,15 @@ import {
   ServerCredentials,
   type ServerWritableStream,
   status as Status,
-  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { workloadApiService } from '../../src/workloadapi/proto';
+import {
+  type JWTSVIDRequest,
+  type JWTSVIDResponse,
+  type SpiffeWorkloadAPIServer,
+  SpiffeWorkloadAPIService,
+  type ValidateJWTSVIDRequest,
+  type ValidateJWTSVIDResponse,
+} from '../../gen/workload';
 
 export interface StatusReply {
   readonly code: Status;
@@ -101,8 +107,8 @@ export class FakeWorkloadApi {
   readonly x509Svid = new FakeStream<unknown>();
   readonly x509Bundles = new FakeStream<unknown>();
   readonly jwtBundles = new FakeStream<unknown>();
-  readonly jwtSvid = new FakeUnary<unknown, unknown>(() => unimplemented);
-  readonly validateJwtSvid = new FakeUnary<unknown, unknown>(() => unimplemented);
+  readonly jwtSvid = new FakeUnary<JWTSVIDRequest, JWTSVIDResponse>(() => unimplemented);
+  readonly validateJwtSvid = new FakeUnary<ValidateJWTSVIDRequest, ValidateJWTSVIDResponse>(() => unimplemented);
 
   private constructor(
     private readonly server: Server,
@@ -116,16 +122,17 @@ export class FakeWorkloadApi {
     const server = new Server();
     const fake = new FakeWorkloadApi(server, dir, socketPath);
     const refuse: handleServerStreamingCall<unknown, unknown> = (call) => call.emit('error', unimplemented);
-    const implementation: UntypedServiceImplementation = {
-      FetchX509SVID: fake.x509Svid.handler,
-      FetchX509Bundles: fake.x509Bundles.handler,
-      FetchJWTBundles: fake.jwtBundles.handler,
-      FetchJWTSVID: fake.jwtSvid.handler,
-      ValidateJWTSVID: fake.validateJwtSvid.handler,
-      FetchWITSVID: refuse,
-      FetchWITBundles: refuse,
+    // Keyed as the generated definition names the RPCs (FetchX509SVID is fetchX509Svid).
+    const implementation: SpiffeWorkloadAPIServer = {
+      fetchX509Svid: fake.x509Svid.handler,
+      fetchX509Bundles: fake.x509Bundles.handler,
+      fetchJwtBundles: fake.jwtBundles.handler,
+      fetchJwtsvid: fake.jwtSvid.handler,
+      validateJwtsvid: fake.validateJwtSvid.handler,
+      fetchWitsvid: refuse,
+      fetchWitBundles: refuse,
     };
-    server.addService(workloadApiService().service, implementation);
+    server.addService(SpiffeWorkloadAPIService, implementation);
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`unix:${socketPath}`, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
     );

@@ -1,0 +1,28 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GENERATED_DIR, generate, PACKAGE_ROOT } from '../scripts/generate';
+
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+describe('generated code', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'dirtk-spiffe-generate-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('is what `npm run generate -w @dirtk/spiffe` writes from proto/, byte for byte', () => {
+    generate(scratch);
+    const committed = path.join(PACKAGE_ROOT, GENERATED_DIR);
+    const fresh = path.join(scratch, GENERATED_DIR);
+    expect(filesUnder(committed)).toEqual(filesUnder(fresh));
+    expect(filesUnder(fresh)).toEqual(['google/protobuf/struct.ts', 'workload.ts']);
+    for (const file of filesUnder(fresh)) {
+      expect(readFileSync(path.join(committed, file)).equals(readFileSync(path.join(fresh, file))), `${GENERATED_DIR}/${file} differs: run npm run generate -w @dirtk/spiffe`).toBe(true);
+    }
+  });
+});
