@@ -7,8 +7,8 @@
  *
  * CIDs are the Directory's (@dirtk/directory-api/cid). Every record and referrer file is named by
  * the CID of its own bytes and is re-hashed on read, so a damaged file is reported, never served.
- * A record's previous dirtk CID (codec 0x200) still names it, through its alias. Writes are atomic (see durable-fs.ts); operations that change one
- * record or its referrers run one at a time per record.
+ * A record's previous dirtk CID (codec 0x200) still names it, through its alias. Writes are atomic
+ * (see durable-fs.ts); operations that change one record or its referrers run one at a time per record.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
