@@ -10,8 +10,7 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { canonicalJson } from '@dirtk/directory-api/cid';
-import { cidOf } from '@dirtk/directory-api/cid';
+import { objectCid } from '@dirtk/directory-api/cid';
 import { type CallerRelation, defaultPolicyAllows, EXIT_FAILED, EXIT_GRPC_BASE, EXIT_SETUP, EXIT_USAGE } from '@dirtk/directory-api/contract';
 import { StoreServiceService, SyncServiceService } from '@dirtk/directory-api/grpc';
 import { DIRECTORY_API_SERVER, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../constructs';
@@ -33,15 +32,15 @@ export const VERIFICATION = {
   deadlineSeconds: 300,
 } as const;
 
-/** Strings only: a protobuf Struct would carry numbers as doubles and change the CID. */
+/** The record the verification Job pushes from its ConfigMap. */
 export const VERIFICATION_RECORD = {
   name: 'dirtk-kind-verification',
   version: 'v1',
   description: 'Pushed by the verification Job of the Kind clusters (kind/)',
 } as const;
 
-/** The CID the apiserver gives `VERIFICATION_RECORD`: of its canonical JSON. */
-export const VERIFICATION_RECORD_CID = cidOf(Buffer.from(canonicalJson(VERIFICATION_RECORD), 'utf8'));
+/** The CID the apiserver (and the real Directory) gives `VERIFICATION_RECORD`. */
+export const VERIFICATION_RECORD_CID = objectCid(VERIFICATION_RECORD);
 
 export type Relation = CallerRelation;
 /** `unidentified`: the workload got no SVID (dirctl exits 3). */

@@ -15,7 +15,7 @@ import { createJsonLogger } from '../../apps/apiserver/src/observability/logger'
 import { X509Bundle } from '@dirtk/spiffe/bundle';
 import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
-import { cidOf } from '@dirtk/directory-api/cid';
+import { objectCid } from '@dirtk/directory-api/cid';
 import { SpireAgentProcess } from '../../spire/process/agent-process';
 import { SpireServerProcess } from '../../spire/process/server-process';
 import { PROJECT_ROOT } from '../../tools/paths';
@@ -29,7 +29,7 @@ const SERVER_ID = `spiffe://${TD}/apiserver`;
 const DIRCTL_ID = `spiffe://${TD}/dirctl`;
 const AUDIENCE = `${TD}/apiserver`;
 const NOBODY = 65534;
-const ABSENT_CID = cidOf(Buffer.from('{"name":"absent"}'));
+const ABSENT_CID = objectCid({ name: 'absent' });
 const TSX = path.join(PROJECT_ROOT, 'node_modules/.bin/tsx');
 const DIRCTL = path.join(PROJECT_ROOT, 'apps/dirctl/src/main.ts');
 

@@ -18,7 +18,7 @@ import { type RunningApiServer, startApiServer } from '../../apps/apiserver/src/
 import { loadConfig } from '../../apps/apiserver/src/config';
 import { COMMANDS, runDirctl } from '../../apps/dirctl/src/cli';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
-import { cidOf } from '@dirtk/directory-api/cid';
+import { objectCid } from '@dirtk/directory-api/cid';
 import { freePorts } from '../../spire/process/ports';
 import { FakeWorkloadApi } from '../../packages/spiffe/test/support/fake-workload-api';
 import { jwtClaims, jwtKey, type JwtKey, signJwt, TestCa } from '../../packages/spiffe/test/support/test-ca';
@@ -29,7 +29,7 @@ const ADMIN_ID = 'spiffe://dir.example/admin';
 const AUDIENCE = 'dir.example/apiserver';
 const RECORD = { name: 'agent-a', schema_version: '0.7.0', created_at: '2026-01-02T03:04:05Z', annotations: { team: 'blue' }, skills: [{ id: 1 }] };
 /** A CID of nothing stored. */
-const ABSENT_CID = cidOf(Buffer.from('{"name":"absent"}'));
+const ABSENT_CID = objectCid({ name: 'absent' });
 
 let roots: Record<'dir' | 'partner' | 'rogue', TestCa>;
 let signingKey: JwtKey;

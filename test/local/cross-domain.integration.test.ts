@@ -20,8 +20,7 @@ import { authorizeId, spiffeChannelCredentials } from '@dirtk/spiffe/spiffetls';
 import { SpiffeId } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
 import { x509SvidToPem } from '@dirtk/spiffe/x509svid';
-import { canonicalJson, type JsonObject } from '@dirtk/directory-api/cid';
-import { cidOf } from '@dirtk/directory-api/cid';
+import { canonicalJson, cidOf, type JsonObject, objectCid } from '@dirtk/directory-api/cid';
 import { isTempFile } from '../../apps/apiserver/src/store/durable-fs';
 import { SVID_HINTS } from '../../local/entries';
 import { type LocalFederation, startLocalFederation } from '../../local/federation';
@@ -120,7 +119,7 @@ function writeRecord(name: string): { file: string; record: JsonObject; cid: str
   const record = { name: `dirtk-cross-domain-${name}`, schema_version: '0.7.0', created_at: new Date().toISOString(), annotations: { test: name } };
   const file = path.join(stateDir, `${name}.record.json`);
   writeFileSync(file, JSON.stringify(record));
-  return { file, record, cid: cidOf(Buffer.from(canonicalJson(record), 'utf8')) };
+  return { file, record, cid: objectCid(record) };
 }
 
 async function pushRecord(name: string): Promise<{ record: JsonObject; cid: string }> {

@@ -1,18 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PushReferrerRequest, type Record as RecordMessage, type RecordReferrer, type StructData, structToJson } from '@dirtk/directory-api/grpc';
-import { canonicalJson, type JsonObject } from '@dirtk/directory-api/cid';
-import { cidOf } from '@dirtk/directory-api/cid';
+import { canonicalJson, type JsonObject, objectCid } from '@dirtk/directory-api/cid';
 import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
 import { MAX_RECEIVE_MESSAGE_BYTES } from '@dirtk/directory-api/contract';
 import { exchange, startTestServer, type TestServer, unary } from './grpc-harness';
 
 const record = (name: string, extra: JsonObject = {}): JsonObject => ({ name, schema_version: '0.7.0', ...extra });
 const message = (data: JsonObject): RecordMessage => ({ data });
-const cidFor = (data: JsonObject): string => cidOf(Buffer.from(canonicalJson(data)));
-const UNKNOWN = cidFor({ never: 'pushed' });
+const UNKNOWN = objectCid({ never: 'pushed' });
+/** CIDs computed by the real Directory's algorithm. */
+const DIRECTORY_VECTORS = (JSON.parse(readFileSync('/work/shared/vectors/directory-cid.json', 'utf8')) as { records: { recordJson: string; cid: string }[] }).records;
 
 /** A Struct field as the client receives it, checked as JSON. */
 function toJson(struct: StructData | undefined): JsonObject {
@@ -43,7 +44,7 @@ describe('StoreService Push / Pull / Lookup', () => {
     );
     const pushed = await push(records.map(message));
     expect(pushed.code).toBe(Status.OK);
-    expect(pushed.responses.map((r) => r.cid)).toEqual(records.map(cidFor));
+    expect(pushed.responses.map((r) => r.cid)).toEqual(records.map(objectCid));
 
     const pulled = await pull([...pushed.responses.map((r) => r.cid)].reverse());
     expect(pulled.code).toBe(Status.OK);
@@ -53,8 +54,8 @@ describe('StoreService Push / Pull / Lookup', () => {
   it('pushes idempotently: the same record twice has one CID and one file', async () => {
     const data = record('idempotent');
     const result = await push([message(data), message({ schema_version: '0.7.0', name: 'idempotent' })]);
-    expect(result.responses.map((r) => r.cid)).toEqual([cidFor(data), cidFor(data)]);
-    expect((await recordFiles()).filter((name) => name === cidFor(data))).toHaveLength(1);
+    expect(result.responses.map((r) => r.cid)).toEqual([objectCid(data), objectCid(data)]);
+    expect((await recordFiles()).filter((name) => name === objectCid(data))).toHaveLength(1);
   });
 
   it('looks up metadata from the record', async () => {
@@ -82,10 +83,10 @@ describe('StoreService Push / Pull / Lookup', () => {
   it('ends the stream at the first bad request: earlier ones answered, later ones not processed', async () => {
     const [first, third] = [record('before-error'), record('after-error')];
     const result = await push([message(first), { data: {} }, message(third)]);
-    expect(result.responses.map((r) => r.cid)).toEqual([cidFor(first)]);
+    expect(result.responses.map((r) => r.cid)).toEqual([objectCid(first)]);
     expect(result.code).toBe(Status.INVALID_ARGUMENT);
-    expect(await recordFiles()).toContain(cidFor(first));
-    expect(await recordFiles()).not.toContain(cidFor(third));
+    expect(await recordFiles()).toContain(objectCid(first));
+    expect(await recordFiles()).not.toContain(objectCid(third));
   });
 
   it('rejects a record over 4 MiB of canonical JSON with RESOURCE_EXHAUSTED and stores nothing', async () => {
@@ -104,7 +105,7 @@ describe('StoreService Push / Pull / Lookup', () => {
     const data = { name: 'wire-heavy', items: Array.from({ length: 740_000 }, () => 'ab') };
     expect(Buffer.byteLength(canonicalJson(data))).toBeLessThanOrEqual(MAX_OBJECT_BYTES);
     const result = await push([message(data)]);
-    expect(result).toMatchObject({ code: Status.OK, responses: [{ cid: cidFor(data) }] });
+    expect(result).toMatchObject({ code: Status.OK, responses: [{ cid: objectCid(data) }] });
   });
 
   it('refuses a message over the receive limit with RESOURCE_EXHAUSTED before any handler runs', async () => {
@@ -112,6 +113,31 @@ describe('StoreService Push / Pull / Lookup', () => {
     const result = await push([message({ name: 'too-big-for-the-wire', blob: 'x'.repeat(MAX_RECEIVE_MESSAGE_BYTES) })]);
     expect(result.code).toBe(Status.RESOURCE_EXHAUSTED);
     expect(await recordFiles()).toEqual(before);
+  });
+
+  it("returns exactly the real Directory's CID for its vector records, and pulls and looks them up by it", async () => {
+    const records = DIRECTORY_VECTORS.map((vector) => JSON.parse(vector.recordJson) as JsonObject);
+    const pushed = await push(records.map(message));
+    expect(pushed.code).toBe(Status.OK);
+    expect(pushed.responses.map((r) => r.cid)).toEqual(DIRECTORY_VECTORS.map((vector) => vector.cid));
+
+    const pulled = await pull(DIRECTORY_VECTORS.map((vector) => vector.cid));
+    expect(pulled.code).toBe(Status.OK);
+    expect(pulled.responses.map((r) => toJson(r.data))).toEqual(records);
+    const looked = await exchange(server.storeClient.lookup(), DIRECTORY_VECTORS.map((vector) => ({ cid: vector.cid })));
+    expect(looked.responses.map((r) => r.cid)).toEqual(DIRECTORY_VECTORS.map((vector) => vector.cid));
+  });
+
+  it.each([
+    ['a CID of another codec', objectCid({}).replace(/^baeare/, 'bafkre'), 'has codec 0x55; Directory objects use the raw codec (0x1)'],
+    ['a truncated CID', DIRECTORY_VECTORS[0]!.cid.slice(0, -3), 'trailing bits are not zero'],
+    ['a CID in base58', 'zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA', 'multibase prefix "z" is not supported'],
+  ])('answers %s with INVALID_ARGUMENT saying what is wrong', async (_, cid, reason) => {
+    for (const open of [() => server.storeClient.pull(), () => server.storeClient.lookup()]) {
+      const result = await exchange(open(), [{ cid }]);
+      expect(result.code).toBe(Status.INVALID_ARGUMENT);
+      expect(result.details).toContain(reason);
+    }
   });
 
   it('answers malformed CIDs with INVALID_ARGUMENT and unknown records with NOT_FOUND', async () => {

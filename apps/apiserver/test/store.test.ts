@@ -1,15 +1,14 @@
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '@dirtk/directory-api/cid';
-import { CidError, cidOf } from '@dirtk/directory-api/cid';
+import { canonicalJson, CidError, cidOf, objectCid } from '@dirtk/directory-api/cid';
 import { StoreError } from '../src/store/errors';
 import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
 import { openStore } from '../src/store/store';
 import { useTempDirs } from './store-helpers';
 
 const RECORD = { name: 'agent-a', schema_version: '0.7.0', created_at: '2026-01-02T03:04:05Z', annotations: { team: 'x', n: 1 }, skills: [{ id: 1 }] };
-const UNKNOWN_CID = cidOf(Buffer.from('{"never":"stored"}'));
+const UNKNOWN_CID = objectCid({ never: 'stored' });
 
 const newDir = useTempDirs();
 
@@ -26,7 +25,7 @@ describe('record store', () => {
   it('stores a record under the CID of its canonical JSON and returns it intact', async () => {
     const store = await openStore(await newDir());
     const cid = await store.records.put(RECORD);
-    expect(cid).toBe(cidOf(Buffer.from(canonicalJson(RECORD))));
+    expect(cid).toBe(objectCid(RECORD));
     expect(await store.records.get(cid)).toEqual(RECORD);
   });
 

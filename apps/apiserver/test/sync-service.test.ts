@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateSyncRequest, CreateSyncResponse, GetSyncResponse, ListSyncsRequest, RequestRegistryCredentialsResponse } from '@dirtk/directory-api/grpc';
 import type { CallerContext } from '../src/services/caller';
 import { verifyRegistryCredentials } from '../src/services/registry-credentials';
-import { cidOf } from '@dirtk/directory-api/cid';
+import { objectCid } from '@dirtk/directory-api/cid';
 import { collect, metadataWith, REGISTRY_ADDRESS, REGISTRY_SECRET, startTestServer, type TestServer, unary } from './grpc-harness';
 
 const CALLERS: Record<string, CallerContext> = {
@@ -32,7 +32,7 @@ const requestCredentials = (caller: string) =>
 
 describe('SyncService syncs', () => {
   it('creates a sync, gets it, lists it and deletes it', async () => {
-    const cid = cidOf(Buffer.from('{"a":1}'));
+    const cid = objectCid({ a: 1 });
     const created = await createSync({ remote_directory_url: 'https://dir.peer.example:8888', cids: [cid], remote_registry_url: '', repository_name: '' });
     expect(created.code).toBe(Status.OK);
     const syncId = created.response?.sync_id as string;

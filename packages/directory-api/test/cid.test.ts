@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Base32Error, decodeBase32, encodeBase32 } from '../src/cid/base32';
-import { CidError, cidOf, JSON_CODEC, parseCid } from '../src/cid/cid';
+import { CidError, cidOf, LEGACY_JSON_CODEC, parseCid, RAW_CODEC } from '../src/cid/cid';
 import { decodeVarint, encodeVarint, VarintError } from '../src/cid/varint';
 
 // Vectors derived independently with Python's hashlib and base64.b32encode (lowercased, unpadded).
@@ -80,14 +80,20 @@ describe('base32 (RFC 4648, lowercase, unpadded)', () => {
 
 describe('CID', () => {
   it('matches the independently derived CID of {}', () => {
-    expect(cidOf(Buffer.from('{}'))).toBe(CID_OF_EMPTY_OBJECT);
-    expect(cidOf(Buffer.from('{"a":1,"b":[true,null,"x"]}'))).toBe(CID_OF_SAMPLE);
+    expect(cidOf(Buffer.from('{}'), LEGACY_JSON_CODEC)).toBe(CID_OF_EMPTY_OBJECT);
+    expect(cidOf(Buffer.from('{"a":1,"b":[true,null,"x"]}'), LEGACY_JSON_CODEC)).toBe(CID_OF_SAMPLE);
     expect(cidOf(Buffer.from('{}'), 0x55)).toBe(RAW_CODEC_CID_OF_EMPTY_OBJECT);
+  });
+
+  it("uses the raw codec by default and matches the Directory's own vector (agntcy/dir cid tests)", () => {
+    const cid = cidOf(Buffer.from('Hello, World!'));
+    expect(cid).toBe('baeareig77vqcdozl2wyk6z3cscaj5q5fggi53aoh64fewkdiri3cdauyn4');
+    expect(parseCid(cid).codec).toBe(RAW_CODEC);
   });
 
   it('parses back to the codec and the sha2-256 digest', () => {
     const parsed = parseCid(CID_OF_EMPTY_OBJECT);
-    expect(parsed.codec).toBe(JSON_CODEC);
+    expect(parsed.codec).toBe(LEGACY_JSON_CODEC);
     expect(Buffer.from(parsed.digest).toString('hex')).toBe(createHash('sha256').update('{}').digest('hex'));
     expect(parseCid(RAW_CODEC_CID_OF_EMPTY_OBJECT).codec).toBe(0x55);
   });

@@ -3,15 +3,17 @@
  *
  *   <records dir>/<record cid>                      the record's canonical JSON
  *   <referrers dir>/<record cid>/<referrer cid>     a referrer envelope's canonical JSON
+ *   <legacy-cids dir>/<previous record cid>         the record's CID (see legacy-migration.ts)
  *
- * Every file is named by the CID of its own bytes and is re-hashed on read, so a damaged file is
- * reported, never served. Writes are atomic (see durable-fs.ts); operations that change one
- * record or its referrers run one at a time per record.
+ * CIDs are the Directory's (@dirtk/directory-api/cid). Every record and referrer file is named by
+ * the CID of its own bytes and is re-hashed on read, so a damaged file is reported, never served.
+ * A record's previous dirtk CID (codec 0x200) still names it, through its alias. Writes are atomic
+ * (see durable-fs.ts); operations that change one record or its referrers run one at a time per record.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDirectory, fileExists, isTempFile, removeFileDurably, writeFileAtomic } from './durable-fs';
-import { canonicalJson, cidOf, isJsonObject, JSON_CODEC, type JsonObject, parseCid } from '@dirtk/directory-api/cid';
+import { canonicalJsonBytes, cidOf, codecOfCid, isJsonObject, type JsonObject, LEGACY_JSON_CODEC, parseCid, RAW_CODEC } from '@dirtk/directory-api/cid';
 import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
 import { compareKeys } from './compare';
 import { StoreError } from './errors';
@@ -50,6 +52,7 @@ export interface ReferrerFilter {
 export interface RecordStoreDirectories {
   readonly records: string;
   readonly referrers: string;
+  readonly legacyCids: string;
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -72,17 +75,19 @@ export class RecordStore {
   }
 
   async get(cid: string): Promise<JsonObject> {
-    checkCid(cid);
-    return readVerified(this.recordFile(cid), cid, `record ${cid}`);
+    const current = await this.resolve(cid);
+    return readVerified(this.recordFile(current), current, `record ${cid}`);
   }
 
+  /** The record's metadata; its `cid` is the record's Directory CID, also when asked by its previous CID. */
   async meta(cid: string): Promise<RecordMeta> {
-    const data = await this.get(cid);
+    const current = await this.resolve(cid);
+    const data = await this.get(current);
     const annotations = isJsonObject(data.annotations)
       ? Object.fromEntries(Object.entries(data.annotations).filter((entry): entry is [string, string] => typeof entry[1] === 'string'))
       : {};
     return {
-      cid,
+      cid: current,
       annotations,
       schemaVersion: typeof data.schema_version === 'string' ? data.schema_version : '',
       createdAt: typeof data.created_at === 'string' ? data.created_at : '',
@@ -90,8 +95,8 @@ export class RecordStore {
   }
 
   /** Deletes a record and its referrers. */
-  async delete(cid: string): Promise<void> {
-    checkCid(cid);
+  async delete(requested: string): Promise<void> {
+    const cid = await this.resolve(requested);
     await this.lock.run(cid, async () => {
       // The record file is the commit point; referrers left by a crash right after it are swept at open.
       if (!(await removeFileDurably(this.recordFile(cid)))) throw notFound(`record ${cid}`);
@@ -99,8 +104,8 @@ export class RecordStore {
     });
   }
 
-  async putReferrer(recordCid: string, input: ReferrerInput): Promise<Referrer> {
-    checkCid(recordCid);
+  async putReferrer(requestedRecordCid: string, input: ReferrerInput): Promise<Referrer> {
+    const recordCid = await this.resolve(requestedRecordCid);
     if (input.type === '') throw new StoreError('invalid-argument', 'referrer type is empty: name what the referrer is, e.g. "agntcy.dir.sign.v1.Signature"');
     if (input.createdAt !== '' && !RFC3339.test(input.createdAt)) {
       throw new StoreError('invalid-argument', `referrer created_at ${JSON.stringify(input.createdAt)} is not an RFC 3339 timestamp`);
@@ -124,11 +129,11 @@ export class RecordStore {
   }
 
   /** The record's referrers matching `filter`, oldest first. A filter naming one CID that does not match is NOT_FOUND. */
-  async referrers(recordCid: string, filter: ReferrerFilter = {}): Promise<Referrer[]> {
-    checkCid(recordCid);
+  async referrers(requestedRecordCid: string, filter: ReferrerFilter = {}): Promise<Referrer[]> {
+    const recordCid = await this.resolve(requestedRecordCid);
     await this.requireRecord(recordCid);
     if (filter.cid !== undefined) {
-      checkCid(filter.cid);
+      checkReferrerCid(filter.cid);
       const referrer = await this.readReferrer(recordCid, filter.cid);
       if (filter.type !== undefined && referrer.type !== filter.type) {
         throw notFound(`referrer ${filter.cid} of type ${JSON.stringify(filter.type)} on record ${recordCid}`);
@@ -146,12 +151,33 @@ export class RecordStore {
   }
 
   /** Deletes the record's referrers matching `filter` and returns their CIDs. */
-  async deleteReferrers(recordCid: string, filter: ReferrerFilter = {}): Promise<string[]> {
+  async deleteReferrers(requestedRecordCid: string, filter: ReferrerFilter = {}): Promise<string[]> {
+    const recordCid = await this.resolve(requestedRecordCid);
     return this.lock.run(recordCid, async () => {
       const doomed = await this.referrers(recordCid, filter);
       for (const referrer of doomed) await removeFileDurably(path.join(this.referrerDir(recordCid), referrer.cid));
       return doomed.map((referrer) => referrer.cid);
     });
+  }
+
+  /**
+   * The Directory CID that `cid` names: itself, or for a previous dirtk CID the one its alias
+   * holds. Malformed CIDs (which also keeps every file name inside its directory) and CIDs of
+   * other codecs are invalid arguments.
+   */
+  private async resolve(cid: string): Promise<string> {
+    const { codec } = parseCid(cid);
+    if (codec === RAW_CODEC) return cid;
+    if (codec !== LEGACY_JSON_CODEC) throw new StoreError('invalid-argument', codecMismatch(cid, codec));
+    let alias: string;
+    try {
+      alias = await readFile(path.join(this.dirs.legacyCids, cid), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`record ${cid}`);
+      throw error;
+    }
+    if (codecOfCid(alias) !== RAW_CODEC) throw new StoreError('corrupt', `the alias of record ${cid} is damaged on disk (${JSON.stringify(alias)} is not a Directory CID)`);
+    return alias;
   }
 
   private async requireRecord(cid: string): Promise<void> {
@@ -197,16 +223,21 @@ function toReferrer(cid: string, envelope: ReferrerEnvelope): Referrer {
   return { cid, recordCid: envelope.record_cid, type: envelope.type, annotations: envelope.annotations, createdAt: envelope.created_at, data: envelope.data };
 }
 
-/** Rejects malformed CIDs (which also keeps every file name inside its directory) and non-json codecs. */
-function checkCid(text: string): void {
-  const { codec } = parseCid(text);
-  if (codec !== JSON_CODEC) {
-    throw new StoreError('invalid-argument', `CID ${text} has codec 0x${codec.toString(16)}; directory objects use the json codec (0x200)`);
+/** Rejects malformed referrer CIDs (which also keeps every file name inside its directory) and codecs other than raw. */
+function checkReferrerCid(cid: string): void {
+  const { codec } = parseCid(cid);
+  if (codec === LEGACY_JSON_CODEC) {
+    throw new StoreError('invalid-argument', `${codecMismatch(cid, codec)}; referrers were renamed when the store moved to Directory CIDs: list the record's referrers for their CIDs`);
   }
+  if (codec !== RAW_CODEC) throw new StoreError('invalid-argument', codecMismatch(cid, codec));
+}
+
+function codecMismatch(cid: string, codec: number): string {
+  return `CID ${cid} has codec 0x${codec.toString(16)}; Directory objects use the raw codec (0x1)`;
 }
 
 function encode(value: JsonObject, what: string): Buffer {
-  const bytes = Buffer.from(canonicalJson(value), 'utf8');
+  const bytes = canonicalJsonBytes(value);
   if (bytes.length > MAX_OBJECT_BYTES) {
     throw new StoreError('too-large', `${what} is ${bytes.length} bytes as canonical JSON; the limit is ${MAX_OBJECT_BYTES} bytes (4 MiB)`);
   }

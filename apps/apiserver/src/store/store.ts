@@ -4,13 +4,16 @@
  *   <root>/records/     records by CID
  *   <root>/referrers/   referrers, one directory per record
  *   <root>/syncs/       sync operations
+ *   <root>/legacy-cids/ previous dirtk record CIDs and the Directory CIDs they now stand for
  *
- * One process owns a root at a time. Opening removes what an interrupted write or delete left
- * behind: temporary files, and referrers of records that no longer exist.
+ * One process owns a root at a time. Opening migrates records still named by previous dirtk CIDs
+ * (legacy-migration.ts) and removes what an interrupted write, delete or migration left behind:
+ * temporary files, and referrers of records that no longer exist.
  */
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDirectory, fileExists, isTempFile, removeTempFiles } from './durable-fs';
+import { migrateLegacyRecords } from './legacy-migration';
 import { RecordStore } from './records';
 import { SyncStore } from './syncs';
 
@@ -27,11 +30,17 @@ export interface OpenStoreOptions {
 
 export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<Store> {
   const now = options.now ?? (() => new Date());
-  const dirs = { records: path.join(root, 'records'), referrers: path.join(root, 'referrers'), syncs: path.join(root, 'syncs') };
+  const dirs = {
+    records: path.join(root, 'records'),
+    referrers: path.join(root, 'referrers'),
+    syncs: path.join(root, 'syncs'),
+    legacyCids: path.join(root, 'legacy-cids'),
+  };
   for (const dir of Object.values(dirs)) {
     await ensureDirectory(dir);
     await removeTempFiles(dir);
   }
+  await migrateLegacyRecords(dirs);
   await sweepReferrers(dirs.referrers, dirs.records);
   return { root, records: new RecordStore(dirs, now), syncs: new SyncStore(dirs.syncs, now) };
 }

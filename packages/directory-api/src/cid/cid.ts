@@ -1,12 +1,19 @@
 /**
- * CIDv1 text form as dirtk uses it: multibase base32 lower (`b…`), version 1, a multicodec
- * content type, and a sha2-256 multihash. Records use the json codec over their canonical bytes.
+ * CIDv1 text form as the AGNTCY Directory uses it: multibase base32 lower (`b…`), version 1, a
+ * multicodec content type, and a sha2-256 multihash. Records use the raw codec (0x01) over their
+ * canonical JSON (see object-cid.ts), as agntcy/dir's Record.GetCid does.
  */
 import { Base32Error, decodeBase32, encodeBase32 } from './base32';
 import { decodeSha256Multihash, MultihashError, sha256Multihash } from './multihash';
 import { decodeVarint, encodeVarint, VarintError } from './varint';
 
-export const JSON_CODEC = 0x0200;
+/** The codec of every Directory CID (agntcy/dir api/core/v1/cid.go: cid.NewCidV1(1, …)). */
+export const RAW_CODEC = 0x01;
+/**
+ * The json codec dirtk named records with before it computed the Directory's CIDs (over RFC 8785
+ * canonical JSON). Only the store's migration of such records, and their old names, still use it.
+ */
+export const LEGACY_JSON_CODEC = 0x0200;
 const BASE32_PREFIX = 'b';
 const CID_VERSION = 1;
 /** Generous bound on text length, checked before decoding untrusted input. */
@@ -24,7 +31,7 @@ export class CidError extends Error {
   }
 }
 
-export function cidOf(content: Uint8Array, codec = JSON_CODEC): string {
+export function cidOf(content: Uint8Array, codec = RAW_CODEC): string {
   return BASE32_PREFIX + encodeBase32(Uint8Array.from([...encodeVarint(CID_VERSION), ...encodeVarint(codec), ...sha256Multihash(content)]));
 }
 
@@ -43,6 +50,16 @@ export function parseCid(text: string): Cid {
     return { codec: codec.value, digest: decodeSha256Multihash(bytes, codec.next) };
   } catch (error) {
     if (error instanceof Base32Error || error instanceof VarintError || error instanceof MultihashError) throw new CidError(text, error.message);
+    throw error;
+  }
+}
+
+/** The codec of `text` when it is a well-formed CID, else undefined: for telling names apart, not for checking input. */
+export function codecOfCid(text: string): number | undefined {
+  try {
+    return parseCid(text).codec;
+  } catch (error) {
+    if (error instanceof CidError) return undefined;
     throw error;
   }
 }
