@@ -14,8 +14,8 @@ import { REFERRER_TYPES } from '@dirtk/directory-api/contract';
 import { REGISTRY_ADDRESS, startTestServer, type TestServer } from '../../apps/apiserver/test/grpc-harness';
 import { directorySdkFixturesText, ensureDirectorySdk, PythonSdkUnavailable, runDirectorySdk, WIRE_FIXTURES_FILE } from './python-sdk';
 
-/** A call's outcome as the helper reports it: the response(s) as proto JSON, or the status. */
-type Outcome<T> = { ok: T; code?: undefined } | { ok?: undefined; code: string; details: string };
+/** A call's outcome as the helper reports it: the response(s) as proto JSON, the status, or why it could not run. */
+type Outcome<T> = { ok: T; code?: undefined } | { ok?: undefined; code: string; details: string } | { ok?: undefined; not_run: string };
 interface Referrer {
   type: string;
   record_ref: { cid: string };

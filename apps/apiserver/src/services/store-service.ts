@@ -3,7 +3,7 @@
  * response N (PullReferrer: every referrer matching request N), and the first error ends the
  * stream with its status. Requests already answered stay done; the failing one changes nothing.
  */
-import { type ServerDuplexStream, type ServerReadableStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerReadableStream } from '@grpc/grpc-js';
 import {
   type DeleteReferrerRequest,
   type DeleteReferrerResponse,
