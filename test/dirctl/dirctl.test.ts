@@ -29,6 +29,8 @@ const ADMIN_ID = 'spiffe://dir.example/admin';
 const AUDIENCE = 'dir.example/apiserver';
 const RECORD = { name: 'agent-a', schema_version: '0.7.0', created_at: '2026-01-02T03:04:05Z', annotations: { team: 'blue' }, skills: [{ id: 1 }] };
 /** A CID of nothing stored. */
+const SIGNATURE = 'agntcy.dir.sign.v1.Signature';
+const SCAN_REPORT = 'agntcy.dir.security.v1.ScanReport';
 const ABSENT_CID = objectCid({ name: 'absent' });
 
 let roots: Record<'dir' | 'partner' | 'rogue', TestCa>;
@@ -309,21 +311,21 @@ describe('dirctl records and referrers', () => {
   });
 
   it('pushes, pulls (all or by type) and deletes referrers', async () => {
-    const signature = (await ok(['referrers', 'push', cid, '--type', 'sig', '--annotation', 'alg=ES256', '--annotation', 'note=a=b', '--data', file('sig.json', { value: 'c2ln' })])).trim();
-    const report = JSON.parse(await ok(['referrers', 'push', cid, '--type', 'report', '--json']));
+    const signature = (await ok(['referrers', 'push', cid, '--type', SIGNATURE, '--annotation', 'alg=ES256', '--annotation', 'note=a=b', '--data', file('sig.json', { value: 'c2ln' })])).trim();
+    const report = JSON.parse(await ok(['referrers', 'push', cid, '--type', SCAN_REPORT, '--json']));
     expect(report).toEqual({ referrer_cid: expect.stringMatching(/^b[a-z2-7]+$/), record_cid: cid });
 
     const listed = await ok(['referrers', 'pull', cid]);
     expect(listed.trim().split('\n').map((line) => line.split(/ {2}/).slice(0, 2))).toEqual(
-      expect.arrayContaining([[signature, 'sig'], [report.referrer_cid, 'report']]),
+      expect.arrayContaining([[signature, SIGNATURE], [report.referrer_cid, SCAN_REPORT]]),
     );
     expect(listed.trim().split('\n')).toHaveLength(2);
-    expect(JSON.parse(await ok(['referrers', 'pull', cid, '--type', 'sig', '--json']))).toEqual([
-      { referrer_cid: signature, record_cid: cid, type: 'sig', created_at: expect.any(String), annotations: { alg: 'ES256', note: 'a=b' }, data: { value: 'c2ln' } },
+    expect(JSON.parse(await ok(['referrers', 'pull', cid, '--type', SIGNATURE, '--json']))).toEqual([
+      { referrer_cid: signature, record_cid: cid, type: SIGNATURE, created_at: expect.any(String), annotations: { alg: 'ES256', note: 'a=b' }, data: { value: 'c2ln' } },
     ]);
 
-    expect(await ok(['referrers', 'delete', cid, '--type', 'sig'])).toBe(`${signature}\n`);
-    expect(JSON.parse(await ok(['referrers', 'pull', cid, '--json'])).map((r: { type: string }) => r.type)).toEqual(['report']);
+    expect(await ok(['referrers', 'delete', cid, '--type', SIGNATURE])).toBe(`${signature}\n`);
+    expect(JSON.parse(await ok(['referrers', 'pull', cid, '--json'])).map((r: { type: string }) => r.type)).toEqual([SCAN_REPORT]);
   });
 
   it('deletes records; a pull of a deleted record exits 105 with the status on stderr', async () => {

@@ -4,14 +4,13 @@
  * and google.golang.org/protobuf on records we encode exactly as dirctl sends them (Record in
  * protobuf wire form). Records are generated from a fixed seed; skipped, loudly, without Go.
  */
-import { readFileSync } from 'node:fs';
 import type { TestContext } from 'vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJsonBytes, type JsonObject, type JsonValue, objectCid } from '@dirtk/directory-api/cid';
 import { Record } from '@dirtk/directory-api/grpc';
 import { GoPeerBuild, GoPeerBuildError } from './go-peer-build';
+import { directoryCidVectors } from '../../packages/directory-api/test/support/vectors';
 
-const VECTORS = '/work/shared/vectors/directory-cid.json';
 const SEED = 0x5eed_c1d;
 const GENERATED_RECORDS = 400;
 
@@ -152,7 +151,7 @@ describe('canonical JSON and CIDs against Go (the Directory pipeline)', () => {
 
   it('the peer agrees with the vector file (so it is a fair judge)', async (context) => {
     skipIfUnavailable(context);
-    const vectors = JSON.parse(readFileSync(VECTORS, 'utf8')) as { records: { recordJson: string; canonicalJson: string; cid: string }[] };
+    const vectors = directoryCidVectors();
     const answers = await goCanonical(vectors.records.map((entry) => JSON.parse(entry.recordJson) as JsonObject));
     expect(answers.map((answer) => [Buffer.from(answer.canonical ?? '', 'base64').toString('utf8'), answer.cid])).toEqual(
       vectors.records.map((entry) => [entry.canonicalJson, entry.cid]),

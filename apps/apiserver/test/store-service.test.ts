@@ -1,19 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PushReferrerRequest, type Record as RecordMessage, type RecordReferrer, type StructData, structToJson } from '@dirtk/directory-api/grpc';
+import { type PushReferrerRequest, type Record as RecordMessage, type StructData, structToJson } from '@dirtk/directory-api/grpc';
 import { canonicalJson, type JsonObject, objectCid } from '@dirtk/directory-api/cid';
-import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
-import { MAX_RECEIVE_MESSAGE_BYTES } from '@dirtk/directory-api/contract';
+import { CID_MAX_LENGTH, MAX_OBJECT_BYTES, MAX_RECEIVE_MESSAGE_BYTES, REFERRER_TYPES } from '@dirtk/directory-api/contract';
+import { directoryCidVectors } from '../../../packages/directory-api/test/support/vectors';
 import { exchange, startTestServer, type TestServer, unary } from './grpc-harness';
 
 const record = (name: string, extra: JsonObject = {}): JsonObject => ({ name, schema_version: '0.7.0', ...extra });
 const message = (data: JsonObject): RecordMessage => ({ data });
 const UNKNOWN = objectCid({ never: 'pushed' });
 /** CIDs computed by the real Directory's algorithm. */
-const DIRECTORY_VECTORS = (JSON.parse(readFileSync('/work/shared/vectors/directory-cid.json', 'utf8')) as { records: { recordJson: string; cid: string }[] }).records;
+const DIRECTORY_VECTORS = directoryCidVectors().records;
+const SIGNATURE = 'agntcy.dir.sign.v1.Signature';
 
 /** A Struct field as the client receives it, checked as JSON. */
 function toJson(struct: StructData | undefined): JsonObject {
@@ -193,8 +193,8 @@ describe('StoreService referrers', () => {
     const cid = await pushOne(record('with-referrers'));
     const recordRef = { cid };
     const pushed = await exchange(server.storeClient.pushReferrer(), [
-      { record_ref: recordRef, referrer: { type: 'agntcy.dir.sign.v1.Signature', annotations: { alg: 'ed25519' }, created_at: '2026-01-01T00:00:00Z', data: { sig: 'AAAA' } } },
-      { record_ref: recordRef, referrer: { type: 'agntcy.dir.sign.v1.PublicKey', annotations: {}, created_at: '2026-01-02T00:00:00Z', data: { key: 'BBBB' } } },
+      { record_ref: recordRef, type: 'agntcy.dir.sign.v1.Signature', annotations: { alg: 'ed25519' }, created_at: '2026-01-01T00:00:00Z', data: { sig: 'AAAA' } },
+      { record_ref: recordRef, type: 'agntcy.dir.sign.v1.PublicKey', annotations: {}, created_at: '2026-01-02T00:00:00Z', data: { key: 'BBBB' } },
     ]);
     expect(pushed.code).toBe(Status.OK);
     expect(pushed.responses.map((r) => r.success)).toEqual([true, true]);
@@ -228,14 +228,13 @@ describe('StoreService referrers', () => {
     const cid = await pushOne(record('referrer-errors'));
     const recordRef = { cid };
     // Fields left out go as their defaults, as on the wire.
-    const referrer = (fields: Partial<RecordReferrer>): RecordReferrer => ({ type: '', annotations: {}, created_at: '', ...fields });
+    const request = (fields: Partial<PushReferrerRequest>): PushReferrerRequest => ({ type: SIGNATURE, annotations: {}, created_at: '', ...fields });
     const cases: readonly [PushReferrerRequest, Status, string][] = [
-      [{ referrer: referrer({ type: 't' }) }, Status.INVALID_ARGUMENT, 'record_ref is missing'],
-      [{ record_ref: { cid: UNKNOWN }, referrer: referrer({ type: 't' }) }, Status.NOT_FOUND, `record ${UNKNOWN} not found`],
-      [{ record_ref: recordRef, referrer: referrer({ type: '' }) }, Status.INVALID_ARGUMENT, 'referrer type is empty'],
-      [{ record_ref: recordRef, referrer: referrer({ type: 't', created_at: 'soon' }) }, Status.INVALID_ARGUMENT, 'not an RFC 3339 timestamp'],
-      [{ record_ref: { cid: 'xyz' }, referrer: referrer({ type: 't' }) }, Status.INVALID_ARGUMENT, 'invalid CID "xyz"'],
-      [{ record_ref: recordRef }, Status.INVALID_ARGUMENT, 'referrer is missing'],
+      [request({}), Status.INVALID_ARGUMENT, 'record_ref is missing'],
+      [request({ record_ref: { cid: UNKNOWN } }), Status.NOT_FOUND, `record ${UNKNOWN} not found`],
+      [request({ record_ref: recordRef, type: '' }), Status.INVALID_ARGUMENT, 'referrer type is empty'],
+      [request({ record_ref: recordRef, created_at: 'soon' }), Status.INVALID_ARGUMENT, 'not an RFC 3339 timestamp'],
+      [request({ record_ref: { cid: 'xyz' } }), Status.INVALID_ARGUMENT, 'invalid CID "xyz"'],
     ];
     for (const [request, code, details] of cases) {
       const result = await exchange(server.storeClient.pushReferrer(), [request]);
@@ -247,5 +246,32 @@ describe('StoreService referrers', () => {
     expect(pullUnknown.code).toBe(Status.NOT_FOUND);
     const deleteMissingRecord = await exchange(server.storeClient.deleteReferrer(), [{}]);
     expect(deleteMissingRecord).toMatchObject({ code: Status.INVALID_ARGUMENT, details: 'record is missing: set record.cid to a CID' });
+  });
+
+  it("enforces the Directory's buf.validate rules with INVALID_ARGUMENT before looking anything up", async () => {
+    const cid = await pushOne(record('referrer-rules'));
+    const recordRef = { cid };
+    const tooLong = 'b'.repeat(CID_MAX_LENGTH + 1);
+    const longPull = await pull([tooLong]);
+    expect(longPull).toMatchObject({ code: Status.INVALID_ARGUMENT, details: `record_ref.cid is ${CID_MAX_LENGTH + 1} characters long: a CID has at most ${CID_MAX_LENGTH}` });
+
+    const push = (request: Partial<PushReferrerRequest>) =>
+      exchange(server.storeClient.pushReferrer(), [{ record_ref: recordRef, type: SIGNATURE, annotations: {}, created_at: '', ...request }]);
+    const unknownType = await push({ record_ref: { cid: UNKNOWN }, type: 'agntcy.dir.sign.v1.Certificate' });
+    expect(unknownType.code).toBe(Status.INVALID_ARGUMENT);
+    expect(unknownType.details).toBe(`type "agntcy.dir.sign.v1.Certificate" is not a referrer type: use one of ${REFERRER_TYPES.join(', ')}`);
+    expect((await push({ record_ref: { cid: tooLong } })).code).toBe(Status.INVALID_ARGUMENT);
+    for (const type of REFERRER_TYPES) expect((await push({ type })).code, type).toBe(Status.OK);
+
+    const badFilter = await exchange(server.storeClient.pullReferrer(), [{ record_ref: recordRef, referrer_type: 'signature' }]);
+    expect(badFilter).toMatchObject({ code: Status.INVALID_ARGUMENT, responses: [] });
+    expect(badFilter.details).toContain('referrer_type "signature" is not a referrer type');
+    const emptyRef = await exchange(server.storeClient.pullReferrer(), [{ record_ref: recordRef, referrer_ref: { cid: '' } }]);
+    expect(emptyRef).toMatchObject({ code: Status.INVALID_ARGUMENT, details: 'referrer_ref is missing: set referrer_ref.cid to a CID' });
+    const badDelete = await exchange(server.storeClient.deleteReferrer(), [{ record: recordRef, referrer_type: '' }]);
+    expect(badDelete.code).toBe(Status.INVALID_ARGUMENT);
+    expect(badDelete.details).toContain('referrer type is empty');
+    const kept = await exchange(server.storeClient.pullReferrer(), [{ record_ref: recordRef }]);
+    expect(kept.responses.map((r) => r.referrer?.type).sort()).toEqual([...REFERRER_TYPES].sort());
   });
 });

@@ -65,7 +65,10 @@ export class DirectoryClient {
   async pushReferrer(recordCid: string, referrer: ReferrerInput): Promise<PushReferrerResponse> {
     const request: PushReferrerRequest = {
       record_ref: { cid: recordCid },
-      referrer: { type: referrer.type, annotations: { ...referrer.annotations }, created_at: '', data: referrer.data },
+      type: referrer.type,
+      annotations: { ...referrer.annotations },
+      created_at: '',
+      data: referrer.data,
     };
     return onlyResponse(await exchange(this.store.pushReferrer(this.options()), [request]), 'referrer reference');
   }

@@ -1,4 +1,5 @@
 /** Referrers of a record (signatures, public keys, scan reports...): push, pull, delete. */
+import { REFERRER_TYPES } from '@dirtk/directory-api/contract';
 import { type RecordReferrer, structToJson } from '@dirtk/directory-api/grpc';
 import { cidArgument, type Command, type CommandArgs, defineCommand, optionalString, readJsonObject, requiredString, stringList } from './command';
 import { requiredField } from './calls';
@@ -13,7 +14,7 @@ export const REFERRER_COMMANDS: readonly Command[] = [
     synopsis: '<cid> --type <type>',
     summary: "attach a referrer to the record <cid> and print the referrer's CID",
     options: {
-      type: { type: 'string', value: 'type', help: 'what the referrer is, e.g. agntcy.dir.sign.v1.Signature (required)' },
+      type: { type: 'string', value: 'type', help: `what the referrer is: ${REFERRER_TYPES.join(', ')} (required)` },
       data: { type: 'string', value: 'file', help: 'the referrer\'s content, a JSON object ("-" reads stdin); default {}' },
       annotation: { type: 'string', multiple: true, value: 'key=value', help: 'an annotation; repeat for more' },
     },

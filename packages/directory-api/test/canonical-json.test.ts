@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CanonicalJsonError, canonicalJson, type JsonObject, type JsonValue } from '../src/cid/canonical-json';
 import { cidOf } from '../src/cid/cid';
 import { goJsonNumber } from '../src/cid/go-json-number';
 import { canonicalJsonBytes, objectCid } from '../src/cid/object-cid';
+import { directoryCidVectors } from './support/vectors';
 
-/** CIDs computed by the real Directory's algorithm (never regenerated here). */
-const VECTORS = JSON.parse(readFileSync('/work/shared/vectors/directory-cid.json', 'utf8')) as {
-  bytesVector: { input: string; cid: string };
-  records: { recordJson: string; canonicalJson: string; cid: string }[];
-};
+const VECTORS = directoryCidVectors();
 
 describe('canonical JSON', () => {
   it.each<[JsonValue, string]>([

@@ -3,7 +3,7 @@
  * response N (PullReferrer: every referrer matching request N), and the first error ends the
  * stream with its status. Requests already answered stay done; the failing one changes nothing.
  */
-import { status as Status, type ServerDuplexStream, type ServerReadableStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerReadableStream } from '@grpc/grpc-js';
 import {
   type DeleteReferrerRequest,
   type DeleteReferrerResponse,
@@ -19,8 +19,8 @@ import {
   structToJson,
 } from '@dirtk/directory-api/grpc';
 import type { Referrer, RecordStore } from '../store/records';
+import { optionalCid, optionalReferrerType, referrerType, requiredCid } from './request-rules';
 import { messages, send } from './streams';
-import { StatusError } from './status';
 
 export type StoreServiceHandlers = {
   push(call: ServerDuplexStream<RecordMessage, RecordRef>): Promise<void>;
@@ -42,31 +42,30 @@ export function storeServiceHandlers(records: RecordStore): StoreServiceHandlers
 
     async pull(call) {
       for await (const ref of messages<RecordRef>(call)) {
-        await send(call, { data: await records.get(requireRef(ref, 'record_ref')) });
+        await send(call, { data: await records.get(requiredCid(ref, 'record_ref')) });
       }
     },
 
     async lookup(call) {
       for await (const ref of messages<RecordRef>(call)) {
-        const meta = await records.meta(requireRef(ref, 'record_ref'));
+        const meta = await records.meta(requiredCid(ref, 'record_ref'));
         await send(call, { cid: meta.cid, annotations: meta.annotations, schema_version: meta.schemaVersion, created_at: meta.createdAt });
       }
     },
 
     async delete(call) {
-      for await (const ref of messages<RecordRef>(call)) await records.delete(requireRef(ref, 'record_ref'));
+      for await (const ref of messages<RecordRef>(call)) await records.delete(requiredCid(ref, 'record_ref'));
       return {};
     },
 
     async pushReferrer(call) {
       for await (const request of messages<PushReferrerRequest>(call)) {
-        const recordCid = requireRef(request.record_ref, 'record_ref');
-        if (!request.referrer) throw new StatusError(Status.INVALID_ARGUMENT, 'referrer is missing');
+        const recordCid = requiredCid(request.record_ref, 'record_ref');
         const referrer = await records.putReferrer(recordCid, {
-          type: request.referrer.type,
-          annotations: request.referrer.annotations,
-          createdAt: request.referrer.created_at,
-          data: request.referrer.data ? structToJson(request.referrer.data, 'referrer.data') : {},
+          type: referrerType(request.type, 'type'),
+          annotations: request.annotations,
+          createdAt: request.created_at,
+          data: request.data ? structToJson(request.data, 'data') : {},
         });
         await send(call, { success: true, referrer_ref: { cid: referrer.cid } });
       }
@@ -74,9 +73,9 @@ export function storeServiceHandlers(records: RecordStore): StoreServiceHandlers
 
     async pullReferrer(call) {
       for await (const request of messages<PullReferrerRequest>(call)) {
-        const found = await records.referrers(requireRef(request.record_ref, 'record_ref'), {
-          type: request.referrer_type,
-          cid: request.referrer_ref ? requireRef(request.referrer_ref, 'referrer_ref') : undefined,
+        const found = await records.referrers(requiredCid(request.record_ref, 'record_ref'), {
+          type: optionalReferrerType(request.referrer_type, 'referrer_type'),
+          cid: optionalCid(request.referrer_ref, 'referrer_ref'),
         });
         for (const referrer of found) await send(call, { referrer: referrerMessage(referrer) });
       }
@@ -84,20 +83,14 @@ export function storeServiceHandlers(records: RecordStore): StoreServiceHandlers
 
     async deleteReferrer(call) {
       for await (const request of messages<DeleteReferrerRequest>(call)) {
-        const deleted = await records.deleteReferrers(requireRef(request.record, 'record'), {
-          type: request.referrer_type,
-          cid: request.referrer_ref ? requireRef(request.referrer_ref, 'referrer_ref') : undefined,
+        const deleted = await records.deleteReferrers(requiredCid(request.record, 'record'), {
+          type: optionalReferrerType(request.referrer_type, 'referrer_type'),
+          cid: optionalCid(request.referrer_ref, 'referrer_ref'),
         });
         await send(call, { referrer_refs: deleted.map((cid) => ({ cid })) });
       }
     },
   };
-}
-
-/** The CID of a required reference field; the store parses it. */
-function requireRef(ref: RecordRef | undefined, field: string): string {
-  if (!ref || ref.cid === '') throw new StatusError(Status.INVALID_ARGUMENT, `${field} is missing: set ${field}.cid to a CID`);
-  return ref.cid;
 }
 
 function referrerMessage(referrer: Referrer): RecordReferrer {

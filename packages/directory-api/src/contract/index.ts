@@ -1,6 +1,7 @@
 /**
  * What the apiserver, dirctl and the deployments must agree on besides the wire format: ports,
- * environment variables, size limits, the default authorization policy and dirctl's exit codes.
+ * environment variables, size limits, the default authorization policy, dirctl's exit codes and the
+ * request rules the Directory's protos declare.
  */
 export { DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT } from './ports';
 export { APISERVER_CONFIG_FILE_VARIABLE, APISERVER_ENVIRONMENT, apiserverEnvironment, type ApiServerSetting, type ApiServerSettings } from './environment';
@@ -8,3 +9,4 @@ export { MAX_OBJECT_BYTES, MAX_RECEIVE_MESSAGE_BYTES } from './limits';
 export { type CallerRelation, DEFAULT_POLICY_RULES, type DefaultPolicyRule, defaultPolicyAllows, defaultPolicyYaml, FEDERATED_DEFAULT_METHODS } from './default-policy';
 export { EXIT_FAILED, EXIT_GRPC_BASE, EXIT_OK, EXIT_SETUP, EXIT_USAGE } from './exit-codes';
 export { type HostPort, parseHostPort } from './host-port';
+export { CID_MAX_LENGTH, isReferrerType, REFERRER_TYPES, type ReferrerType } from './request-rules';

@@ -11,8 +11,18 @@ import { ReferrerRef } from "./referrer";
 
 /** dirtk's own definition of the AGNTCY Directory core types, wire-compatible with agntcy/dir. */
 
-/** Content identifier of a record (CIDv1, base32, json codec, sha2-256). */
+/**
+ * Content identifier of a record (CIDv1, base32, json codec, sha2-256).
+ * Rule (agntcy.dir.core.v1.is_cid, required): cid is 1 to 128 characters.
+ */
 export interface RecordRef {
+  readonly cid: string;
+}
+
+/** A record named by its name and version, with the CID they resolve to. */
+export interface NamedRecordRef {
+  readonly name: string;
+  readonly version: string;
   readonly cid: string;
 }
 
@@ -36,14 +46,13 @@ export interface Record {
 
 /** An object attached to a record: a signature, a public key, a scan report. */
 export interface RecordReferrer {
+  /** Rule (agntcy.dir.core.v1.is_referrer_type): one of REFERRER_TYPES in @dirtk/directory-api/contract. */
   readonly type: string;
-  readonly annotations: { [key: string]: string };
   readonly record_ref?: RecordRef | undefined;
-  readonly data?:
-    | { readonly [key: string]: unknown }
-    | undefined;
+  readonly annotations: { [key: string]: string };
   /** RFC 3339. */
   readonly created_at: string;
+  readonly data?: { readonly [key: string]: unknown } | undefined;
   readonly referrer_ref?: ReferrerRef | undefined;
 }
 
@@ -79,6 +88,74 @@ export const RecordRef: MessageFns<RecordRef> = {
         switch (tag >>> 3) {
           case 1: {
             if (tag !== 10) {
+              break;
+            }
+
+            message.cid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseNamedRecordRef(): NamedRecordRef {
+  return { name: "", version: "", cid: "" };
+}
+
+export const NamedRecordRef: MessageFns<NamedRecordRef> = {
+  encode(message: NamedRecordRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.cid !== "") {
+      writer.uint32(26).string(message.cid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NamedRecordRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNamedRecordRef() as any;
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
@@ -284,7 +361,7 @@ export const Record: MessageFns<Record> = {
 };
 
 function createBaseRecordReferrer(): RecordReferrer {
-  return { type: "", annotations: {}, record_ref: undefined, data: undefined, created_at: "", referrer_ref: undefined };
+  return { type: "", record_ref: undefined, annotations: {}, created_at: "", data: undefined, referrer_ref: undefined };
 }
 
 export const RecordReferrer: MessageFns<RecordReferrer> = {
@@ -292,17 +369,17 @@ export const RecordReferrer: MessageFns<RecordReferrer> = {
     if (message.type !== "") {
       writer.uint32(10).string(message.type);
     }
-    globalThis.Object.entries(message.annotations).forEach(([key, value]: [string, string]) => {
-      RecordReferrer_AnnotationsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
-    });
     if (message.record_ref !== undefined) {
-      RecordRef.encode(message.record_ref, writer.uint32(26).fork()).join();
+      RecordRef.encode(message.record_ref, writer.uint32(18).fork()).join();
+    }
+    globalThis.Object.entries(message.annotations).forEach(([key, value]: [string, string]) => {
+      RecordReferrer_AnnotationsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.created_at !== "") {
+      writer.uint32(34).string(message.created_at);
     }
     if (message.data !== undefined) {
-      Struct.encode(Struct.wrap(message.data), writer.uint32(34).fork()).join();
-    }
-    if (message.created_at !== "") {
-      writer.uint32(42).string(message.created_at);
+      Struct.encode(Struct.wrap(message.data), writer.uint32(42).fork()).join();
     }
     if (message.referrer_ref !== undefined) {
       ReferrerRef.encode(message.referrer_ref, writer.uint32(50).fork()).join();
@@ -336,10 +413,7 @@ export const RecordReferrer: MessageFns<RecordReferrer> = {
               break;
             }
 
-            const entry2 = RecordReferrer_AnnotationsEntry.decode(reader, reader.uint32());
-            if (entry2.value !== undefined) {
-              message.annotations[entry2.key] = entry2.value;
-            }
+            message.record_ref = RecordRef.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
@@ -347,7 +421,10 @@ export const RecordReferrer: MessageFns<RecordReferrer> = {
               break;
             }
 
-            message.record_ref = RecordRef.decode(reader, reader.uint32());
+            const entry3 = RecordReferrer_AnnotationsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.annotations[entry3.key] = entry3.value;
+            }
             continue;
           }
           case 4: {
@@ -355,7 +432,7 @@ export const RecordReferrer: MessageFns<RecordReferrer> = {
               break;
             }
 
-            message.data = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            message.created_at = reader.string();
             continue;
           }
           case 5: {
@@ -363,7 +440,7 @@ export const RecordReferrer: MessageFns<RecordReferrer> = {
               break;
             }
 
-            message.created_at = reader.string();
+            message.data = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
           case 6: {

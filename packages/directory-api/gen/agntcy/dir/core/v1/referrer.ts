@@ -9,7 +9,10 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
 /** dirtk's own definition of the AGNTCY Directory core types, wire-compatible with agntcy/dir. */
 
-/** Content identifier of a referrer (CIDv1, base32). */
+/**
+ * Content identifier of a referrer (CIDv1, base32).
+ * Rule (agntcy.dir.core.v1.is_cid, required): cid is 1 to 128 characters.
+ */
 export interface ReferrerRef {
   readonly cid: string;
 }

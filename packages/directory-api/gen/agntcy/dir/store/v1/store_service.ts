@@ -8,6 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { handleBidiStreamingCall, handleClientStreamingCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { Empty } from "../../../../google/protobuf/empty";
+import { Struct } from "../../../../google/protobuf/struct";
 import { Record, RecordMeta, RecordRef, RecordReferrer } from "../../core/v1/record";
 import { ReferrerRef } from "../../core/v1/referrer";
 
@@ -18,12 +19,22 @@ import { ReferrerRef } from "../../core/v1/referrer";
  * request N), and an error ends the stream with a status. Objects are at most 4 MiB.
  */
 
+/**
+ * The referrer to store for record_ref. Rules: record_ref is required; type is required and one of
+ * REFERRER_TYPES in @dirtk/directory-api/contract.
+ */
 export interface PushReferrerRequest {
-  readonly record_ref?:
-    | RecordRef
-    | undefined;
-  /** The referrer to store for the record; its record_ref and referrer_ref are ignored. */
-  readonly referrer?: RecordReferrer | undefined;
+  readonly record_ref?: RecordRef | undefined;
+  readonly type: string;
+  readonly annotations: { [key: string]: string };
+  /** RFC 3339; empty: the time the apiserver stores the referrer. */
+  readonly created_at: string;
+  readonly data?: { readonly [key: string]: unknown } | undefined;
+}
+
+export interface PushReferrerRequest_AnnotationsEntry {
+  readonly key: string;
+  readonly value: string;
 }
 
 export interface PushReferrerResponse {
@@ -32,6 +43,7 @@ export interface PushReferrerResponse {
   readonly referrer_ref?: ReferrerRef | undefined;
 }
 
+/** Rules: record_ref is required; referrer_type, when set, is one of REFERRER_TYPES. */
 export interface PullReferrerRequest {
   readonly record_ref?: RecordRef | undefined;
   readonly referrer_type?: string | undefined;
@@ -42,6 +54,7 @@ export interface PullReferrerResponse {
   readonly referrer?: RecordReferrer | undefined;
 }
 
+/** Rules: record is required; referrer_type, when set, is one of REFERRER_TYPES. */
 export interface DeleteReferrerRequest {
   readonly record?: RecordRef | undefined;
   readonly referrer_ref?: ReferrerRef | undefined;
@@ -53,7 +66,7 @@ export interface DeleteReferrerResponse {
 }
 
 function createBasePushReferrerRequest(): PushReferrerRequest {
-  return { record_ref: undefined, referrer: undefined };
+  return { record_ref: undefined, type: "", annotations: {}, created_at: "", data: undefined };
 }
 
 export const PushReferrerRequest: MessageFns<PushReferrerRequest> = {
@@ -61,8 +74,17 @@ export const PushReferrerRequest: MessageFns<PushReferrerRequest> = {
     if (message.record_ref !== undefined) {
       RecordRef.encode(message.record_ref, writer.uint32(10).fork()).join();
     }
-    if (message.referrer !== undefined) {
-      RecordReferrer.encode(message.referrer, writer.uint32(18).fork()).join();
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    globalThis.Object.entries(message.annotations).forEach(([key, value]: [string, string]) => {
+      PushReferrerRequest_AnnotationsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.created_at !== "") {
+      writer.uint32(34).string(message.created_at);
+    }
+    if (message.data !== undefined) {
+      Struct.encode(Struct.wrap(message.data), writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -93,7 +115,91 @@ export const PushReferrerRequest: MessageFns<PushReferrerRequest> = {
               break;
             }
 
-            message.referrer = RecordReferrer.decode(reader, reader.uint32());
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = PushReferrerRequest_AnnotationsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.annotations[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.created_at = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.data = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePushReferrerRequest_AnnotationsEntry(): PushReferrerRequest_AnnotationsEntry {
+  return { key: "", value: "" };
+}
+
+export const PushReferrerRequest_AnnotationsEntry: MessageFns<PushReferrerRequest_AnnotationsEntry> = {
+  encode(message: PushReferrerRequest_AnnotationsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushReferrerRequest_AnnotationsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushReferrerRequest_AnnotationsEntry() as any;
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
             continue;
           }
         }
