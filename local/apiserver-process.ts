@@ -1,6 +1,7 @@
 /**
  * The Directory apiserver as its own local process (so it can be killed and restarted), run from source
- * with tsx and configured through its environment variables.
+ * with tsx by its own copy of Node (the path its registration entry selects) and configured through its
+ * environment variables.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -84,8 +85,8 @@ export class ApiServerProcess {
     const readyz = `http://${LOOPBACK}:${this.plan.httpPort}/readyz`;
     this.supervised = await SupervisedProcess.start({
       name: 'the apiserver',
-      // Node itself with tsx's loader, not the tsx CLI: the CLI would run the server in a child of its own.
-      command: process.execPath,
+      // Its own copy of Node with tsx's loader, not the tsx CLI: the CLI would run the server in a child of its own.
+      command: this.plan.executable,
       args: ['--import', 'tsx', MAIN],
       cwd: PROJECT_ROOT,
       env: this.env,

@@ -24,12 +24,14 @@ export interface LocalDomainEndpoints {
   readonly bundleEndpoint?: string;
   /** The root of the domain's trust bundle (PEM), the same one its peers were seeded with. */
   readonly upstreamCaCertificate: string;
-  /** dirctl's identity in this domain: pick its SVID by hint. */
+  /** dirctl's identity in this domain: the only SVID a process of this user gets; the hint is optional. */
   readonly dirctl: { readonly spiffeId: string; readonly svidHint: string };
   readonly apiserver?: {
     /** `host:port` of the gRPC listener (SPIFFE mutual TLS, or a JWT-SVID for `jwtAudience`). */
     readonly address: string;
     readonly spiffeId: string;
+    /** The DNS name its SVID carries: what a client verifying host names dialling `address` verifies against. */
+    readonly tlsServerName: string;
     readonly http: string;
     readonly jwtAudience: string;
   };
@@ -62,6 +64,7 @@ export function localEndpoints(layout: LocalStateLayout, domains: readonly Start
               apiserver: {
                 address: apiserver.address,
                 spiffeId: plan.apiserver.spiffeId,
+                tlsServerName: plan.apiserver.tlsServerName,
                 http: `${LOOPBACK}:${plan.apiserver.httpPort}`,
                 jwtAudience: plan.apiserver.jwtAudience,
               },

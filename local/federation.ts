@@ -4,7 +4,7 @@
  * CA, an https_spiffe bundle endpoint) and a join-token agent with the unix workload attestor; federation
  * relationships created through the server API and seeded with the peers' upstream roots (what a
  * ClusterFederatedTrustDomain with `trustDomainBundle` does on Kubernetes); registration entries for the
- * apiserver and dirctl; then the apiserver.
+ * apiserver (selected by its own copy of Node) and dirctl (any other process of the user); then the apiserver.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { loadOrCreateUpstreamCas } from '../federation/ca-folder';
 import type { Topology } from '../topology/model';
 import { resolveTopology } from '../topology/resolve';
 import type { TopologySpec } from '../topology/spec';
+import { prepareApiServerExecutable } from './apiserver-executable';
 import { ApiServerProcess } from './apiserver-process';
 import { localEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { InstanceLock } from './instance-lock';
@@ -122,6 +123,7 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
       ports,
       upstreamCaDirs: Object.fromEntries(Object.entries(cas).map(([td, stored]) => [td, stored.dir])),
       uid: currentUid(),
+      apiserverExecutable: prepareApiServerExecutable(layout.apiserverExecutable),
       ...(x509SvidTtl !== undefined && { x509SvidTtl }),
     });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Topology, TrustDomain } from '../topology/model';
 import { withBundleEndpoints } from '../topology/adjust';
 import { bundleEndpointUrlOf, TopologyError, type TopologyProblem } from '../topology/resolve';
-import { localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
+import { LOCAL_APISERVER_TLS_SERVER_NAME, localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
 import { LOOPBACK } from '../spire/process/ports';
 import type { EntrySpec, FederationRelationship } from '../spire/process/server-process';
 import type { LocalStateLayout } from './state';
@@ -27,7 +27,11 @@ export interface SeededRelationship extends FederationRelationship {
 
 export interface LocalApiServerPlan {
   readonly dir: string;
+  /** The Node binary it runs from: its own copy, which its registration entry selects by path. */
+  readonly executable: string;
   readonly spiffeId: string;
+  /** The DNS name its SVID carries, for clients that verify the host name. */
+  readonly tlsServerName: string;
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly svidHint: string;
@@ -90,13 +94,15 @@ export interface LocalPlanInputs {
   readonly ports: Readonly<Record<string, LocalDomainPorts>>;
   readonly upstreamCaDirs: Readonly<Record<string, string>>;
   readonly uid: number;
+  /** The real path of the apiserver's own copy of Node (see `prepareApiServerExecutable`). */
+  readonly apiserverExecutable: string;
   /** Lifetime of the workloads' X.509-SVIDs in seconds. @default each server's x509SvidTtl */
   readonly x509SvidTtl?: number;
 }
 
 /** The plan of a bootstrapped, locally runnable topology (see `bootstrapFederation`, `localTopology`). */
 export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs): LocalDomainPlan[] {
-  const { layout, ports, upstreamCaDirs, uid, x509SvidTtl } = inputs;
+  const { layout, ports, upstreamCaDirs, uid, apiserverExecutable, x509SvidTtl } = inputs;
   return topology.trustDomains.map((td) => {
     const dir = path.join(layout.runDir, td.name);
     const domainPorts = portsOf(ports, td.name);
@@ -125,12 +131,14 @@ export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs)
       ports: domainPorts,
       nodeId: localNodeId(td),
       federation,
-      entries: localWorkloadEntries(td, { uid, ...(x509SvidTtl !== undefined && { x509SvidTtl }) }),
+      entries: localWorkloadEntries(td, { uid, apiserverExecutable, ...(x509SvidTtl !== undefined && { x509SvidTtl }) }),
       ...(td.apiserver &&
         apiserverPorts && {
           apiserver: {
             dir: path.join(dir, 'apiserver'),
+            executable: apiserverExecutable,
             spiffeId: td.apiserver.spiffeId,
+            tlsServerName: LOCAL_APISERVER_TLS_SERVER_NAME,
             grpcPort: apiserverPorts.grpc,
             httpPort: apiserverPorts.http,
             svidHint: SVID_HINTS.apiserver,

@@ -1,7 +1,8 @@
 /**
  * The one folder local mode keeps its state in (`.local/` by default, git-ignored):
  * - `upstream-ca/<td>/`: the trust domains' upstream CAs, kept across runs;
- * - `run/`: everything of one run (SPIRE data, configs, logs, seeds, apiserver data), made afresh at each start;
+ * - `run/`: everything of one run (SPIRE data, configs, logs, seeds, apiserver data, the apiserver's copy of
+ *   Node), made afresh at each start;
  * - `local.lock`: who runs now, and the processes it started;
  * - `endpoints.json`: the addresses other tools connect to.
  * Unix sockets live in `run/sockets/` unless that path is too long for a socket address; then in a short
@@ -20,6 +21,8 @@ export interface LocalStateLayout {
   readonly endpointsFile: string;
   readonly upstreamCaDir: string;
   readonly runDir: string;
+  /** The apiserver's own copy of the Node binary, which its registration entry selects by path. */
+  readonly apiserverExecutable: string;
   /** Holds one folder per trust domain with its SPIRE server and agent sockets. */
   readonly socketDir: string;
 }
@@ -38,6 +41,7 @@ export function localStateLayout(root: string, trustDomains: readonly string[]):
     endpointsFile: path.join(absolute, 'endpoints.json'),
     upstreamCaDir: path.join(absolute, 'upstream-ca'),
     runDir,
+    apiserverExecutable: path.join(runDir, 'apiserver-bin', 'node'),
     socketDir: fits ? inState : path.join('/tmp', `dirtk-${createHash('sha256').update(absolute).digest('hex').slice(0, 12)}`),
   };
 }

@@ -38,6 +38,8 @@ export interface EntrySpec {
   readonly federatesWith?: readonly string[];
   /** Tells apart the SVIDs of a workload that gets several (`X509Source.getX509Svid(hint)`). */
   readonly hint?: string;
+  /** DNS names the X.509-SVIDs carry as SANs (the first also as common name), for clients that verify host names. */
+  readonly dnsNames?: readonly string[];
 }
 
 /** A dynamic federation relationship, as `spire-server federation create` takes it. */
@@ -106,6 +108,7 @@ export class SpireServerProcess {
     if (entry.x509SvidTtl !== undefined) args.push('-x509SVIDTTL', String(entry.x509SvidTtl));
     if (entry.jwtSvidTtl !== undefined) args.push('-jwtSVIDTTL', String(entry.jwtSvidTtl));
     if (entry.hint !== undefined) args.push('-hint', entry.hint);
+    for (const name of entry.dnsNames ?? []) args.push('-dns', name);
     const output = await this.cli(args);
     const result = parseJson<{ results?: Array<{ status?: { code?: number; message?: string }; entry?: { id?: string } }> }>(
       output,

@@ -68,7 +68,7 @@ describe('a SPIRE server bootstrapped with its peer upstream root', () => {
       'dirctl.example': cas['dirctl.example']!.ca,
     });
     const upstreamCaDirs = { 'dir.example': cas['dir.example']!.dir, 'dirctl.example': cas['dirctl.example']!.dir };
-    const [plan] = planLocalFederation(topology, { layout, ports, upstreamCaDirs, uid: process.getuid!() });
+    const [plan] = planLocalFederation(topology, { layout, ports, upstreamCaDirs, uid: process.getuid!(), apiserverExecutable: layout.apiserverExecutable });
     server = await startPlannedServer(plan!);
     const entry = { parentId: plan!.nodeId, spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', selectors: ['unix:uid:1'] };
 

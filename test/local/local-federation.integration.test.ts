@@ -1,23 +1,30 @@
 /**
  * Local mode with real SPIRE: the example federation started by `startLocalFederation`, proving the
  * zero-touch bootstrap (each server holds its peer's bundle from the first start, entries federate at
- * once, no `bundle set`), the tour, and that a stopped peer takes no identity from a domain's own workloads.
+ * once, no `bundle set`), the tour, that no other process of the user gets the apiserver's identity, that
+ * a client verifying host names reaches the apiserver, and that a stopped peer takes no identity from a
+ * domain's own workloads.
  */
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { credentials as grpcCredentials, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { type RequestRegistryCredentialsResponse, syncServiceClient } from '@dirtk/directory-api/grpc';
 import { X509Bundle } from '@dirtk/spiffe/bundle';
 import { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
-import { verifyX509Svid } from '@dirtk/spiffe/x509svid';
+import { verifyX509Svid, x509SvidToPem } from '@dirtk/spiffe/x509svid';
 import { readEndpoints } from '../../local/endpoints';
 import { type LocalFederation, startLocalFederation } from '../../local/federation';
 import { AlreadyRunningError, readLock } from '../../local/instance-lock';
 import { isAlive } from '../../local/recorded-processes';
 import { formatTourTable, runTour } from '../../local/tour';
+import { PROJECT_ROOT } from '../../tools/paths';
 import { whySpireIsUnavailable } from '../support/spire-available';
 
 const DOMAINS = ['dir.example', 'dirctl.example'] as const;
@@ -55,6 +62,29 @@ async function eventually<T>(what: string, attempt: () => T | undefined, timeout
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
+  }
+}
+
+/**
+ * RequestRegistryCredentials over ordinary gRPC TLS, as the Python SDK makes it: `tlsServerName`
+ * verified against the server certificate by grpc-js's default check, dir.example's upstream root as the
+ * only trusted root, dir.example's dirctl SVID as client certificate. Resolves to the username the
+ * apiserver issued (the caller's SPIFFE ID), rejects with the gRPC error.
+ */
+async function callVerifyingHostName(tlsServerName: string | undefined, workload: X509Source): Promise<string> {
+  const { apiserver, upstreamCaCertificate } = federation.endpoints.trustDomains['dir.example']!;
+  const { certChainPem, keyPem } = x509SvidToPem(workload.getX509Svid());
+  const tls = grpcCredentials.createSsl(readFileSync(upstreamCaCertificate), Buffer.from(keyPem), Buffer.from(certChainPem));
+  const client = syncServiceClient(apiserver!.address, tls, tlsServerName === undefined ? {} : { 'grpc.ssl_target_name_override': tlsServerName });
+  try {
+    const response = await new Promise<RequestRegistryCredentialsResponse>((resolve, reject) =>
+      client.requestRegistryCredentials({}, { deadline: Date.now() + 15_000 }, (error: ServiceError | null, value?: RequestRegistryCredentialsResponse) =>
+        error ? reject(error) : resolve(value!),
+      ),
+    );
+    return response.basic_auth!.username;
+  } finally {
+    client.close();
   }
 }
 
@@ -162,6 +192,50 @@ describe('local mode of the example federation', () => {
     ]);
     expect(rows.every((row) => row.expected === row.actual)).toBe(true);
   });
+
+  it("gives any other process of the user dirctl's SVID and nothing else, hint or no hint; only the apiserver's own Node binary gets its identity", async (context) => {
+    skipIfUnavailable(context);
+    const endpoints = federation.endpoints.trustDomains['dir.example']!;
+    const { entries } = JSON.parse(await federation.domain('dir.example').server.cli(['entry', 'show', '-output', 'json'])) as {
+      entries: Array<{ spiffe_id: { path: string }; selectors: Array<{ type: string; value: string }> }>;
+    };
+    const selectorsOf = (id: string) =>
+      entries.find((entry) => `spiffe://dir.example${entry.spiffe_id.path}` === id)!.selectors.map((selector) => `${selector.type}:${selector.value}`).sort();
+    const executable = federation.domain('dir.example').plan.apiserver!.executable;
+    expect(selectorsOf(endpoints.apiserver!.spiffeId)).toEqual([`unix:path:${executable}`, `unix:uid:${process.getuid!()}`]);
+    expect(selectorsOf(endpoints.dirctl.spiffeId)).toEqual([`unix:uid:${process.getuid!()}`]);
+    // The apiserver runs from that copy, which the attestor reads as /proc/<pid>/exe: nothing else does.
+    expect(readlinkSync(`/proc/${federation.domain('dir.example').apiserver!.pid}/exe`)).toBe(executable);
+    expect(executable).not.toBe(process.execPath);
+
+    // This process (Node, the same user) asks without a hint: its identity set is exactly dirctl's SVID.
+    const workload = await source('dir.example');
+    expect(workload.getX509Svids().map((svid) => svid.id.toString())).toEqual([endpoints.dirctl.spiffeId]);
+    expect(workload.getX509Svid().id.toString()).toBe(endpoints.dirctl.spiffeId);
+    expect(workload.getX509Svid(endpoints.dirctl.svidHint).id.toString()).toBe(endpoints.dirctl.spiffeId);
+
+    // The real dirctl as a child process without a hint: the apiserver authorizes it as dirctl.
+    const environment = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DIRCTL_SVID_HINT'));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'apps', 'dirctl', 'bin', 'dirctl.cjs'), 'credentials', '--server-id', endpoints.apiserver!.spiffeId, '--json'],
+      { env: { ...environment, SPIFFE_ENDPOINT_SOCKET: endpoints.workloadApi, DIRCTL_SERVER: endpoints.apiserver!.address }, timeout: 60_000 },
+    );
+    expect((JSON.parse(stdout) as { username: string }).username).toBe(endpoints.dirctl.spiffeId);
+  }, 90_000);
+
+  it('lets a client that verifies the host name against tlsServerName call the apiserver, and no other name', async (context) => {
+    skipIfUnavailable(context);
+    const { apiserver, dirctl } = federation.endpoints.trustDomains['dir.example']!;
+    expect(apiserver!.tlsServerName).toBe('localhost');
+    const workload = await source('dir.example');
+    expect(await callVerifyingHostName(apiserver!.tlsServerName, workload)).toBe(dirctl.spiffeId);
+
+    // The address's own host (127.0.0.1: no IP SAN in an SVID) and any other name fail the host name check.
+    for (const wrong of [undefined, 'dir-apiserver.dir.svc', 'localhost.evil.example']) {
+      await expect(callVerifyingHostName(wrong, workload), String(wrong)).rejects.toThrow(/UNAVAILABLE.*(altnames|Hostname\/IP does not match)/s);
+    }
+  }, 60_000);
 
   it('refuses a second start on the same state folder, naming the running instance, and leaves it alone', async (context) => {
     skipIfUnavailable(context);

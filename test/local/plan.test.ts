@@ -16,6 +16,7 @@ const PORTS: Record<string, LocalDomainPorts> = {
   'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004 },
 };
 const UID = 4242;
+const APISERVER_NODE = '/state/run/apiserver-bin/node';
 let cas: Record<string, UpstreamCa>;
 let scratch: string;
 
@@ -29,7 +30,7 @@ function examplePlan(layoutRoot = '/state') {
   const topology = bootstrapFederation(localTopology(resolveTopology(EXAMPLE_FEDERATION), PORTS), cas);
   const layout = localStateLayout(layoutRoot, ['dir.example', 'dirctl.example']);
   const upstreamCaDirs = { 'dir.example': '/ca/dir.example', 'dirctl.example': '/ca/dirctl.example' };
-  return { layout, plans: planLocalFederation(topology, { layout, ports: PORTS, upstreamCaDirs, uid: UID }) };
+  return { layout, plans: planLocalFederation(topology, { layout, ports: PORTS, upstreamCaDirs, uid: UID, apiserverExecutable: APISERVER_NODE }) };
 }
 
 describe('the topology on 127.0.0.1', () => {
@@ -93,25 +94,34 @@ describe('the local plan of the example federation', () => {
     expect(dir!.upstreamCaDir).toBe('/ca/dir.example');
   });
 
-  it('registers the apiserver in dir.example and dirctl in both domains, by uid and hint, each federating with the peer', () => {
+  it('registers the apiserver in dir.example by its own Node binary, and dirctl in both domains by the user, each federating with the peer', () => {
     const { plans } = examplePlan();
     const [dir, dirctl] = plans;
-    const common = { selectors: [`unix:uid:${UID}`] };
+    const user = `unix:uid:${UID}`;
     expect(dir!.entries).toEqual([
-      { ...common, parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver', hint: 'apiserver', federatesWith: ['dirctl.example'] },
-      { ...common, parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', hint: 'dirctl', federatesWith: ['dirctl.example'] },
+      {
+        parentId: 'spiffe://dir.example/local/node',
+        spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
+        selectors: [user, `unix:path:${APISERVER_NODE}`],
+        dnsNames: ['localhost'],
+        hint: 'apiserver',
+        federatesWith: ['dirctl.example'],
+      },
+      { parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', selectors: [user], hint: 'dirctl', federatesWith: ['dirctl.example'] },
     ]);
     expect(dirctl!.entries).toEqual([
-      { ...common, parentId: 'spiffe://dirctl.example/local/node', spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dirctl', hint: 'dirctl', federatesWith: ['dir.example'] },
+      { parentId: 'spiffe://dirctl.example/local/node', spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dirctl', selectors: [user], hint: 'dirctl', federatesWith: ['dir.example'] },
     ]);
     expect(dir!.nodeId).toBe('spiffe://dir.example/local/node');
   });
 
-  it('runs the apiserver where the topology puts it, with its own ID as JWT audience', () => {
+  it('runs the apiserver where the topology puts it, from the binary its entry selects, with its own ID as JWT audience', () => {
     const { plans } = examplePlan();
     expect(plans[0]!.apiserver).toEqual({
       dir: '/state/run/dir.example/apiserver',
+      executable: APISERVER_NODE,
       spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
+      tlsServerName: 'localhost',
       grpcPort: 10005,
       httpPort: 10006,
       svidHint: 'apiserver',
@@ -130,6 +140,7 @@ describe('the state folder', () => {
       endpointsFile: '/work/main/.local/endpoints.json',
       upstreamCaDir: '/work/main/.local/upstream-ca',
       runDir: '/work/main/.local/run',
+      apiserverExecutable: '/work/main/.local/run/apiserver-bin/node',
       socketDir: '/work/main/.local/run/sockets',
     });
     expect(examplePlan('/work/main/.local').plans[0]!.socketDir).toBe('/work/main/.local/run/sockets/dir.example');
