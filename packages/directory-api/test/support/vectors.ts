@@ -13,5 +13,11 @@ export interface DirectoryCidVectors {
 }
 
 export function directoryCidVectors(): DirectoryCidVectors {
-  return JSON.parse(readFileSync(DIRECTORY_CID_VECTORS_FILE, 'utf8')) as DirectoryCidVectors;
+  let text: string;
+  try {
+    text = readFileSync(DIRECTORY_CID_VECTORS_FILE, 'utf8');
+  } catch (error) {
+    throw new Error(`the Directory's CID vectors are expected at ${DIRECTORY_CID_VECTORS_FILE} (../shared beside the clone): ${(error as Error).message}`);
+  }
+  return JSON.parse(text) as DirectoryCidVectors;
 }
