@@ -256,8 +256,11 @@ export class DirectoryApiServer extends Construct {
           `k8s:sa:${apiserver.serviceAccount}`,
           ...(apiserver.imageId !== undefined ? [`k8s:container-image:${apiserver.imageId}`] : []),
         ],
-        // For tools that verify host names; dirtk clients verify the SPIFFE ID instead.
-        dnsNameTemplates: [`${service}.svc`, service, DIRECTORY_API_SERVER.name],
+        // For clients that verify host names (the Directory's SDKs); dirtk clients verify the SPIFFE ID.
+        // Every name an in-cluster client may dial, the fully qualified one of the default cluster domain
+        // included; a client reaching the node port dials an IP, which no SVID names: it sets the server
+        // name to one of these.
+        dnsNameTemplates: [`${service}.svc.cluster.local`, `${service}.svc`, service, DIRECTORY_API_SERVER.name],
         ...(federatesWith.length > 0 && { federatesWith: [...federatesWith] }),
         className: td.controllerManager.className,
       },

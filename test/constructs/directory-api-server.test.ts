@@ -208,6 +208,19 @@ describe('DirectoryApiServer', () => {
     }
   });
 
+  it('names every host name an in-cluster client may dial, for clients that verify it', () => {
+    for (const td of WITH_APISERVER) {
+      const { identity } = build(td);
+      const namespace = td.namespaces.directory;
+      expect(identity.spec.dnsNameTemplates).toEqual([
+        `dir-apiserver.${namespace}.svc.cluster.local`,
+        `dir-apiserver.${namespace}.svc`,
+        `dir-apiserver.${namespace}`,
+        'dir-apiserver',
+      ]);
+    }
+  });
+
   it('ties the identity to the image ID when the model knows it, and runs that image', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     const loaded = `sha256:${'cd'.repeat(32)}`;
