@@ -5,6 +5,9 @@ write and descriptors they hold are the real wire format, not dirtk's reading of
 
     python directory_sdk.py fixtures            golden encodings and field numbers, as JSON on stdout
     python directory_sdk.py exercise HOST:PORT  calls a Directory apiserver with the SDK's gRPC stubs
+    python directory_sdk.py calls-over-tls SPEC calls it over gRPC TLS with a client certificate; SPEC is JSON:
+        {"target": "localhost:PORT", "root_certificates": FILE, "certificate_chain": FILE, "private_key": FILE,
+         "target_name_override": NAME (optional), "calls": [{"call": "push", "record": {...}}, ...]}
 
 Run by test/interop/python-sdk.ts inside the virtualenv it makes.
 """
@@ -285,11 +288,63 @@ def exercise(address):
     return results
 
 
+def tls_call(store, sync, spec, timeout):
+    """One call of `calls-over-tls`, with the SDK's stubs; its response(s) as proto JSON."""
+    name = spec["call"]
+    ref = record_pb2.RecordRef(cid=spec.get("cid", ""))
+    if name == "push":
+        return [as_json(r) for r in store.Push(iter([json_format.ParseDict({"data": spec["record"]}, record_pb2.Record())]), timeout=timeout)]
+    if name == "pull":
+        return [as_json(record) for record in store.Pull(iter([ref]), timeout=timeout)]
+    if name == "lookup":
+        return [as_json(meta) for meta in store.Lookup(iter([ref]), timeout=timeout)]
+    if name == "push_referrer":
+        request = store_service_pb2.PushReferrerRequest(record_ref=ref, type=spec["type"], annotations=spec.get("annotations", {}), created_at=spec.get("created_at", ""))
+        request.data.update(spec.get("data", {}))
+        return [as_json(response) for response in store.PushReferrer(iter([request]), timeout=timeout)]
+    if name == "pull_referrer":
+        request = store_service_pb2.PullReferrerRequest(record_ref=ref, referrer_type=spec.get("type", ""))
+        return [as_json(response) for response in store.PullReferrer(iter([request]), timeout=timeout)]
+    if name == "create_sync":
+        return as_json(sync.CreateSync(sync_service_pb2.CreateSyncRequest(remote_directory_url=spec["remote_directory_url"]), timeout=timeout))
+    if name == "list_syncs":
+        return [as_json(item) for item in sync.ListSyncs(sync_service_pb2.ListSyncsRequest(limit=100), timeout=timeout)]
+    if name == "request_registry_credentials":
+        return as_json(sync.RequestRegistryCredentials(sync_service_pb2.RequestRegistryCredentialsRequest(), timeout=timeout))
+    raise ValueError(f"no call {name!r}")
+
+
+def calls_over_tls(spec):
+    """The calls of `spec`, in order, on one channel of ordinary gRPC TLS: the server is verified against
+    `root_certificates` with gRPC's own checks, host name included (the target's host, or
+    `target_name_override`), and the client presents `certificate_chain`. No SPIFFE library is involved.
+    The outcome of every call: {"ok": response(s)} or {"code", "details"}."""
+
+    def read(key):
+        with open(spec[key], "rb") as file:
+            return file.read()
+
+    credentials = grpc.ssl_channel_credentials(root_certificates=read("root_certificates"), private_key=read("private_key"), certificate_chain=read("certificate_chain"))
+    options = [("grpc.ssl_target_name_override", spec["target_name_override"])] if "target_name_override" in spec else []
+    results = []
+    with grpc.secure_channel(spec["target"], credentials, options=options) as channel:
+        store = store_service_pb2_grpc.StoreServiceStub(channel)
+        sync = sync_service_pb2_grpc.SyncServiceStub(channel)
+        for call in spec["calls"]:
+            try:
+                results.append({"call": call["call"], "ok": tls_call(store, sync, call, timeout=15)})
+            except grpc.RpcError as error:
+                results.append({"call": call["call"], "code": error.code().name, "details": error.details()})
+    return results
+
+
 def main(argv):
     if argv[1:] == ["fixtures"]:
         output = fixtures()
     elif len(argv) == 3 and argv[1] == "exercise":
         output = exercise(argv[2])
+    elif len(argv) == 3 and argv[1] == "calls-over-tls":
+        output = calls_over_tls(json.loads(argv[2]))
     else:
         sys.exit(__doc__)
     # Sorted keys: Struct and map entries in the order the deterministic encoding writes them.
