@@ -167,8 +167,8 @@ export interface DirectoryApiServerProps {
    */
   readonly jwtAudiences?: readonly string[];
   /**
-   * The Secret with the HMAC secret for short-lived registry credentials, shared with the registry front
-   * that checks them. Mounted read-only as a file (`DIRTK_APISERVER_CREDENTIALS_SECRET_FILE`).
+   * The Secret with the HMAC secret for short-lived registry credentials; only the apiserver's registry
+   * token service checks them. Mounted read-only as a file (`DIRTK_APISERVER_CREDENTIALS_SECRET_FILE`).
    * @default - none: the variable is not set and the apiserver uses its own default
    */
   readonly credentialsSecret?: CredentialsSecretRef;

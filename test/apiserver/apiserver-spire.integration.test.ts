@@ -3,6 +3,7 @@
  * agent as local processes, the apiserver in this process, dirctl as a child process. Both
  * workloads run as this uid, so each has its own entry, told apart by hint ("apiserver", "dirctl").
  */
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
@@ -180,7 +181,7 @@ describe('apiserver and dirctl with real SPIRE', () => {
     const cid = (await ok(['push', '-'], { stdin: JSON.stringify(record) })).trim();
     expect(cid).toMatch(/^b[a-z2-7]+$/);
     expect(JSON.parse(await ok(['pull', cid, '--json']))).toEqual(record);
-    expect(JSON.parse(await ok(['credentials', '--json', '--server-id', SERVER_ID]))).toMatchObject({ username: DIRCTL_ID });
+    expect(JSON.parse(await ok(['credentials', '--json', '--server-id', SERVER_ID]))).toMatchObject({ username: registryUsername(DIRCTL_ID) });
   });
 
   it('dirctl pushes and pulls a record with a JWT-SVID', async (context) => {

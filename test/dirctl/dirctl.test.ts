@@ -8,6 +8,7 @@
  *
  * A server that fails dirctl's pin exits 3 (setup failure), not 114: it would not pass on retry.
  */
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -256,7 +257,7 @@ describe('dirctl identity and connection setup', () => {
     const run = await dirctl(['credentials'], { env });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`was refused: ${SERVER_ID} is not authorized: expected a member of trust domain "partner.example"`);
-    expect(await ok(['credentials', '--server-trust-domain', 'dir.example'], { env })).toContain('username: spiffe://partner.example/dirctl');
+    expect(await ok(['credentials', '--server-trust-domain', 'dir.example'], { env })).toContain('username: partner.example/dirctl\n');
   });
 
   it("exits 3 when the server's trust domain is one the workload holds no bundle for", async () => {
@@ -281,7 +282,7 @@ describe('dirctl identity and connection setup', () => {
     expect(run.code).toBe(114);
     expect(run.stderr).toMatch(/^error: UNAVAILABLE: .*ECONNREFUSED/);
     expect(run.stderr).not.toContain('TLS handshake');
-    expect(await ok(['credentials', '--server', serverAddress], { env: { DIRCTL_SERVER: closedAddress } })).toContain(`username: ${DIRCTL_ID}`);
+    expect(await ok(['credentials', '--server', serverAddress], { env: { DIRCTL_SERVER: closedAddress } })).toContain(`username: ${registryUsername(DIRCTL_ID)}\n`);
   });
 });
 
@@ -364,9 +365,9 @@ describe('dirctl syncs and credentials', () => {
 
   it('requests registry credentials issued to the calling identity', async () => {
     const text = await ok(['credentials']);
-    expect(text).toMatch(/^registry_address: registry\.dir\.example:5000\nrepository_name: dir\ninsecure: false\nusername: spiffe:\/\/dir\.example\/dirctl\npassword: \S+\n$/);
+    expect(text).toMatch(/^registry_address: registry\.dir\.example:5000\nrepository_name: dir\ninsecure: false\nusername: dir\.example\/dirctl\npassword: \S+\n$/);
     const json = JSON.parse(await ok(['credentials', '--json', '--svid-hint', 'admin']));
-    expect(json).toMatchObject({ registry_address: 'registry.dir.example:5000', username: ADMIN_ID, password: expect.any(String) });
+    expect(json).toMatchObject({ registry_address: 'registry.dir.example:5000', username: registryUsername(ADMIN_ID), password: expect.any(String) });
   });
 
   it('exits 107 with the status on stderr when the policy denies the call', async () => {
@@ -386,7 +387,7 @@ describe('dirctl with --auth jwt', () => {
   it('pushes and pulls with a JWT-SVID bearer token, presenting no certificate', async () => {
     const cid = (await ok(['push', '-', ...jwt], { stdin: '{"name":"by-jwt"}' })).trim();
     expect(JSON.parse(await ok(['pull', cid, ...jwt]))).toEqual({ name: 'by-jwt' });
-    expect(await ok(['credentials', ...jwt])).toContain(`username: ${DIRCTL_ID}`);
+    expect(await ok(['credentials', ...jwt])).toContain(`username: ${registryUsername(DIRCTL_ID)}\n`);
     // Without a certificate, only the token can have authenticated the calls.
     const refused = await dirctl(['credentials', '--auth', 'jwt', '--jwt-audience', 'another-service']);
     expect(refused.code).toBe(100 + Status.UNAUTHENTICATED);
@@ -394,7 +395,7 @@ describe('dirctl with --auth jwt', () => {
   });
 
   it("fetches the JWT-SVID of the hinted SVID's SPIFFE ID", async () => {
-    expect(await ok(['credentials', ...jwt, '--svid-hint', 'admin'])).toContain(`username: ${ADMIN_ID}`);
+    expect(await ok(['credentials', ...jwt, '--svid-hint', 'admin'])).toContain(`username: ${registryUsername(ADMIN_ID)}\n`);
     expect(own.jwtSvid.requests.at(-1)).toMatchObject({ audience: [AUDIENCE], spiffeId: ADMIN_ID });
   });
 

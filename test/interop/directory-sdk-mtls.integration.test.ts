@@ -9,6 +9,7 @@
  * alone): every call is allowed. From dirctl.example's agent it is a federated caller: reads and
  * registry credentials only, Push and ListSyncs PERMISSION_DENIED by the apiserver's policy.
  */
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -260,7 +261,7 @@ describe("the Directory's Python SDK over gRPC TLS with SPIFFE client certificat
     const { sync_id: syncId } = okOf<{ sync_id: string }>(createSync);
     expect(okOf<Array<{ sync_id: string }>>(listSyncs).map((sync) => sync.sync_id)).toContain(syncId);
     // The apiserver took the caller's identity from the Python client's certificate.
-    expect(okOf<{ basic_auth: { username: string } }>(credentials).basic_auth.username).toBe(svids.get(OWN)!.spiffeId);
+    expect(okOf<{ basic_auth: { username: string } }>(credentials).basic_auth.username).toBe(registryUsername(svids.get(OWN)!.spiffeId));
   });
 
   it('as dirctl.example (federated): Pull, Lookup, PullReferrer and RequestRegistryCredentials succeed; Push and ListSyncs are PERMISSION_DENIED', async (context) => {
@@ -290,7 +291,7 @@ describe("the Directory's Python SDK over gRPC TLS with SPIFFE client certificat
       [SIGNATURE, signatureCid],
     ]);
     const peerId = svids.get(PEER)!.spiffeId;
-    expect(okOf<{ basic_auth: { username: string } }>(credentials).basic_auth.username).toBe(peerId);
+    expect(okOf<{ basic_auth: { username: string } }>(credentials).basic_auth.username).toBe(registryUsername(peerId));
     // Denied by the policy, for this caller's SPIFFE ID, one decision per call.
     expect(decisionsFor(PEER).slice(before)).toEqual([
       `Pull allow ${peerId}`,

@@ -6,6 +6,7 @@
  * rotation under continuous calls, the agent killed, the apiserver SIGKILLed during pushes, the peer's
  * SPIRE server stopped.
  */
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -241,7 +242,7 @@ describe('the expectation matrix', () => {
     expect(JSON.parse(results.Pull!.stdout)).toEqual(f.record);
     expect(JSON.parse(results.Lookup!.stdout)).toMatchObject({ cid: f.cid, annotations: f.record.annotations });
     expect((JSON.parse(results.PullReferrer!.stdout) as Array<{ referrer_cid: string }>).map((r) => r.referrer_cid)).toEqual([f.referrerCid]);
-    expect(JSON.parse(results.RequestRegistryCredentials!.stdout)).toMatchObject({ username: federation.endpoints.trustDomains[td]!.dirctl.spiffeId });
+    expect(JSON.parse(results.RequestRegistryCredentials!.stdout)).toMatchObject({ username: registryUsername(federation.endpoints.trustDomains[td]!.dirctl.spiffeId) });
     // The denied calls changed nothing.
     expect((await call(OWN, ['pull', f.unpushedCid])).outcome).toBe('NOT_FOUND');
     expect(await succeed(OWN, ['pull', f.cid])).toEqual(f.record);

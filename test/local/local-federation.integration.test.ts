@@ -5,6 +5,7 @@
  * a client verifying host names reaches the apiserver, and that a stopped peer takes no identity from a
  * domain's own workloads.
  */
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -221,7 +222,7 @@ describe('local mode of the example federation', () => {
       [path.join(PROJECT_ROOT, 'apps', 'dirctl', 'bin', 'dirctl.cjs'), 'credentials', '--server-id', endpoints.apiserver!.spiffeId, '--json'],
       { env: { ...environment, SPIFFE_ENDPOINT_SOCKET: endpoints.workloadApi, DIRCTL_SERVER: endpoints.apiserver!.address }, timeout: 60_000 },
     );
-    expect((JSON.parse(stdout) as { username: string }).username).toBe(endpoints.dirctl.spiffeId);
+    expect((JSON.parse(stdout) as { username: string }).username).toBe(registryUsername(endpoints.dirctl.spiffeId));
   }, 90_000);
 
   it('lets a client that verifies the host name against tlsServerName call the apiserver, and no other name', async (context) => {
@@ -229,7 +230,7 @@ describe('local mode of the example federation', () => {
     const { apiserver, dirctl } = federation.endpoints.trustDomains['dir.example']!;
     expect(apiserver!.tlsServerName).toBe('localhost');
     const workload = await source('dir.example');
-    expect(await callVerifyingHostName(apiserver!.tlsServerName, workload)).toBe(dirctl.spiffeId);
+    expect(await callVerifyingHostName(apiserver!.tlsServerName, workload)).toBe(registryUsername(dirctl.spiffeId));
 
     // The address's own host (127.0.0.1: no IP SAN in an SVID) and any other name fail the host name check.
     for (const wrong of [undefined, 'dir-apiserver.dir.svc', 'localhost.evil.example']) {

@@ -12,7 +12,9 @@ import type { Logger } from './observability/logger';
 import { DirectoryMetrics } from './observability/metrics';
 import { spiffeCallAuthorizer } from './security/call-authorizer';
 import { createDirectoryServer } from './server';
+import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import { RegistryCredentialIssuer } from './services/registry-credentials';
+import { registryTokenKey, RegistryTokenService } from './services/registry-token-service';
 import type { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { SpiffeServer } from '@dirtk/spiffe/spiffetls';
 import { JwtSource, X509Source } from '@dirtk/spiffe/workloadapi';
@@ -33,7 +35,13 @@ export interface RunningApiServer {
 export async function startApiServer(config: ApiServerConfig, logger: Logger): Promise<RunningApiServer> {
   const metrics = new DirectoryMetrics();
   let ready = false;
-  const http = await serveHttpEndpoint(metrics.registry, { ...config.httpListen, ready: () => ready });
+  const credentials = await credentialsSecret(config, logger);
+  const tokenService = await registryTokenService(config, credentials, logger);
+  const http = await serveHttpEndpoint(metrics.registry, {
+    ...config.httpListen,
+    ready: () => ready,
+    routes: tokenService ? { [REGISTRY_TOKEN_PATH]: (request, response) => tokenService.handle(request, response) } : {},
+  });
   const closers: Array<() => unknown> = [() => http.close()];
   const close = async () => {
     ready = false;
@@ -85,7 +93,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
       registry: {
         address: config.registry.address,
         insecure: config.registry.insecure,
-        credentials: new RegistryCredentialIssuer({ secret: await credentialsSecret(config, logger), repository: config.registry.repository }),
+        credentials: new RegistryCredentialIssuer({ secret: credentials, repository: config.registry.repository }),
       },
     });
     spiffeServer = new SpiffeServer(server, {
@@ -103,6 +111,7 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
       http: `${config.httpListen.host}:${http.port}`,
       authn: [...(config.x509 ? ['x509'] : []), ...(jwt ? ['jwt'] : [])],
       policy: config.policyFile ?? 'built-in default',
+      registry_token_service: tokenService ? `http://${config.httpListen.host}:${http.port}${REGISTRY_TOKEN_PATH}` : 'off',
     });
     return { port, httpPort: http.port, spiffeId: own.id.toString(), trustDomain: own.id.trustDomain, close };
   } catch (error) {
@@ -157,4 +166,29 @@ async function credentialsSecret(config: ApiServerConfig, logger: Logger): Promi
   if (file) return (await readFile(file)).subarray(0);
   logger.warn('no credentials secret file: registry credentials are signed with a key made at start-up and stop verifying after a restart');
   return randomBytes(32);
+}
+
+/** The registry token service, when a signing key is configured; read once at start (rotation restarts the apiserver, see the README). */
+async function registryTokenService(config: ApiServerConfig, credentialsSecret: Uint8Array, logger: Logger): Promise<RegistryTokenService | undefined> {
+  const file = config.registry.tokenKeyFile;
+  if (!file) {
+    logger.warn('no registry token key file: the registry token service is off, so no registry honours the credentials RequestRegistryCredentials issues');
+    return undefined;
+  }
+  const key = registryTokenKey(await readFile(file), file);
+  logger.info('registry token service on', { kid: key.kid, service: config.registry.service, ttl_seconds: config.registry.tokenTtlSeconds });
+  return new RegistryTokenService({
+    credentialsSecret,
+    signingKey: key,
+    service: config.registry.service,
+    ttlSeconds: config.registry.tokenTtlSeconds,
+    onDecision: (decision) =>
+      (decision.status === 200 ? logger.info : logger.warn).call(logger, 'registry token', {
+        status: decision.status,
+        username: decision.username,
+        requested: decision.requested,
+        granted: decision.granted.map((access) => `${access.type}:${access.name}:${access.actions.join(',')}`),
+        reason: decision.reason,
+      }),
+  });
 }

@@ -10,16 +10,19 @@ import {
   type ApiServerSetting,
   DEFAULT_GRPC_PORT,
   DEFAULT_HTTP_PORT,
+  DEFAULT_REGISTRY_PORT,
+  DEFAULT_REGISTRY_SERVICE,
   type HostPort,
   parseHostPort,
 } from '@dirtk/directory-api/contract';
 import type { LogLevel } from './observability/logger';
+import { DEFAULT_REGISTRY_TOKEN_TTL_SECONDS } from './services/registry-token-service';
 import { LOG_LEVELS } from './observability/logger';
 
 export interface ApiServerConfig {
   /** gRPC (SPIFFE mTLS) listen address. */
   readonly listen: HostPort;
-  /** Plain HTTP: `/healthz`, `/readyz`, `/metrics`. */
+  /** Plain HTTP: `/healthz`, `/readyz`, `/metrics`, and the registry token service at REGISTRY_TOKEN_PATH. */
   readonly httpListen: HostPort;
   /** Workload API address; undefined means `SPIFFE_ENDPOINT_SOCKET`. */
   readonly workloadEndpoint?: string;
@@ -38,6 +41,16 @@ export interface ApiServerConfig {
     readonly insecure: boolean;
     /** File with the HMAC secret of registry credentials; undefined means a random one per start. */
     readonly credentialsSecretFile?: string;
+    /** The registry's `auth.token.service`: the `aud` of the bearer tokens the token service signs. */
+    readonly service: string;
+    /**
+     * PEM EC P-256 private key that signs registry bearer tokens (ES256); the registry trusts its public
+     * half. Undefined turns the token service off: RequestRegistryCredentials still answers, but no
+     * registry can honour the credentials.
+     */
+    readonly tokenKeyFile?: string;
+    /** Lifetime of registry bearer tokens; never beyond the credentials' own expiry. */
+    readonly tokenTtlSeconds: number;
   };
   readonly logLevel: LogLevel;
   /**
@@ -84,10 +97,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     policyFile: read.optionalString('policyFile'),
     dataDir: read.optionalString('dataDir') ?? '/var/lib/dirtk',
     registry: {
-      address: read.optionalString('registryAddress') ?? '127.0.0.1:5000',
+      address: read.optionalString('registryAddress') ?? `127.0.0.1:${DEFAULT_REGISTRY_PORT}`,
       repository: read.optionalString('registryRepository') ?? 'dir',
       insecure: read.boolean('registryInsecure', false),
       credentialsSecretFile: read.optionalString('credentialsSecretFile'),
+      service: read.optionalString('registryService') ?? DEFAULT_REGISTRY_SERVICE,
+      tokenKeyFile: read.optionalString('registryTokenKeyFile'),
+      tokenTtlSeconds: read.nonNegativeInteger('registryTokenTtlSeconds', DEFAULT_REGISTRY_TOKEN_TTL_SECONDS) || DEFAULT_REGISTRY_TOKEN_TTL_SECONDS,
     },
     logLevel: read.oneOf('logLevel', LOG_LEVELS, 'info'),
     readyTimeoutMs: read.nonNegativeInteger('readyTimeoutMs', 0) || Infinity,

@@ -17,6 +17,7 @@ import { DirectoryMetrics } from '../src/observability/metrics';
 import { allowAll, type AuthorizeCall, type CallerContext } from '../src/services/caller';
 import { RegistryCredentialIssuer } from '../src/services/registry-credentials';
 import { createDirectoryServer, type DirectoryServer } from '../src/server';
+import type { AdvertisedRegistry } from '../src/services/sync-service';
 import { openStore, type Store } from '../src/store/store';
 
 export const TEST_CALLER: CallerContext = { spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', trustDomain: 'dir.example' };
@@ -34,7 +35,10 @@ export interface TestServer extends DirectoryServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(authorize: AuthorizeCall = allowAll(TEST_CALLER)): Promise<TestServer> {
+/** The registry the test server advertises unless told otherwise: an address only, with credentials under REGISTRY_SECRET. */
+const TEST_REGISTRY: AdvertisedRegistry = { address: REGISTRY_ADDRESS, insecure: true, credentials: new RegistryCredentialIssuer({ secret: REGISTRY_SECRET, repository: 'dir' }) };
+
+export async function startTestServer(authorize: AuthorizeCall = allowAll(TEST_CALLER), registry: AdvertisedRegistry = TEST_REGISTRY): Promise<TestServer> {
   const root = await mkdtemp(path.join(tmpdir(), 'dirtk-apiserver-'));
   const store = await openStore(root);
   const metrics = new DirectoryMetrics();
@@ -45,7 +49,7 @@ export async function startTestServer(authorize: AuthorizeCall = allowAll(TEST_C
     logger,
     metrics,
     authorize,
-    registry: { address: REGISTRY_ADDRESS, insecure: true, credentials: new RegistryCredentialIssuer({ secret: REGISTRY_SECRET, repository: 'dir' }) },
+    registry,
   });
   const port = await new Promise<number>((resolve, reject) =>
     composed.server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),

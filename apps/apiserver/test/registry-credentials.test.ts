@@ -1,3 +1,4 @@
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { describe, expect, it } from 'vitest';
 import {
   RegistryCredentialIssuer,
@@ -14,7 +15,7 @@ const issuer = (ttlSeconds?: number) => new RegistryCredentialIssuer({ secret: S
 describe('registry credentials', () => {
   it('grants pull on the configured repository to the subject until the TTL runs out', () => {
     const credentials = issuer().issue(SUBJECT);
-    expect(credentials).toMatchObject({ username: SUBJECT, repository: 'dir', expiresAt: new Date(T0 + 600_000) });
+    expect(credentials).toMatchObject({ username: registryUsername(SUBJECT), repository: 'dir', expiresAt: new Date(T0 + 600_000) });
     const grant = verifyRegistryCredentials(credentials.username, credentials.password, { secret: SECRET, now: () => T0 + 599_000 });
     expect(grant).toMatchObject({ subject: SUBJECT, repository: 'dir', actions: ['pull'], expiresAt: new Date(T0 + 600_000) });
     expect(grant.tokenId).toMatch(/^[0-9a-f-]{36}$/);
@@ -27,7 +28,7 @@ describe('registry credentials', () => {
 
   it('binds the token to its subject', () => {
     const { password } = issuer().issue(SUBJECT);
-    expect(() => verifyRegistryCredentials('spiffe://dir.example/ns/dir/sa/other', password, { secret: SECRET, now: () => T0 })).toThrow(RegistryCredentialsError);
+    expect(() => verifyRegistryCredentials('dir.example/ns/dir/sa/other', password, { secret: SECRET, now: () => T0 })).toThrow(RegistryCredentialsError);
   });
 
   it('rejects tokens signed with another secret, tampered with, or not HS256', () => {

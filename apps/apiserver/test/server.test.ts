@@ -1,3 +1,4 @@
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type ClientDuplexStream, credentials, makeGenericClientConstructor, ServerCredentials, status as Status } from '@grpc/grpc-js';
@@ -67,7 +68,7 @@ describe('the authorize hook', () => {
     const issued = await unary<RequestRegistryCredentialsResponse>((callback) => server.syncClient.requestRegistryCredentials({}, callback));
     await unary((callback) => server.healthClient.check({ service: '' }, callback));
     expect(seen).toEqual([`${STORE}/Push`, `${SYNC}/GetSync`, `${SYNC}/RequestRegistryCredentials`]);
-    expect(issued.response?.basic_auth?.username).toBe(CALLER.spiffeId);
+    expect(issued.response?.basic_auth?.username).toBe(registryUsername(CALLER.spiffeId));
   });
 
   it('refuses with the status it throws, before a stream is read, and nothing is stored', async () => {
@@ -225,7 +226,7 @@ describe('insecure composition', () => {
     );
     const client = syncServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
     const result = await unary<RequestRegistryCredentialsResponse>((callback) => client.requestRegistryCredentials({}, callback));
-    expect(result.response?.basic_auth?.username).toBe(INSECURE_CALLER.spiffeId);
+    expect(result.response?.basic_auth?.username).toBe(registryUsername(INSECURE_CALLER.spiffeId));
     client.close();
     composed.server.forceShutdown();
   });

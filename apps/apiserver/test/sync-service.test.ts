@@ -1,3 +1,4 @@
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { status as Status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateSyncRequest, CreateSyncResponse, GetSyncResponse, ListSyncsRequest, RequestRegistryCredentialsResponse } from '@dirtk/directory-api/grpc';
@@ -106,10 +107,10 @@ describe('SyncService RequestRegistryCredentials', () => {
       repository_name: 'dir',
       insecure: true,
       // The `credentials` oneof holds basic_auth.
-      basic_auth: { username: CALLERS.a?.spiffeId, password: expect.any(String) },
+      basic_auth: { username: registryUsername(CALLERS.a!.spiffeId), password: expect.any(String) },
     });
     const { username, password } = result.response?.basic_auth ?? { username: '', password: '' };
-    expect(username).toBe(CALLERS.a?.spiffeId);
+    expect(username).toBe(registryUsername(CALLERS.a!.spiffeId));
     const grant = verifyRegistryCredentials(username, password, { secret: REGISTRY_SECRET });
     expect(grant).toMatchObject({ subject: CALLERS.a?.spiffeId, repository: 'dir', actions: ['pull'] });
     const lifetime = grant.expiresAt.getTime() - Date.now();
@@ -120,10 +121,10 @@ describe('SyncService RequestRegistryCredentials', () => {
   it("gives each caller its own credentials: A's token is not valid as B", async () => {
     const a = (await requestCredentials('a')).response?.basic_auth;
     const b = (await requestCredentials('b')).response?.basic_auth;
-    expect(b?.username).toBe(CALLERS.b?.spiffeId);
+    expect(b?.username).toBe(registryUsername(CALLERS.b!.spiffeId));
     expect(a?.password).not.toBe(b?.password);
-    expect(() => verifyRegistryCredentials(CALLERS.b?.spiffeId as string, a?.password as string, { secret: REGISTRY_SECRET })).toThrow(
-      `token was issued to ${CALLERS.a?.spiffeId}, not ${CALLERS.b?.spiffeId}`,
+    expect(() => verifyRegistryCredentials(registryUsername(CALLERS.b!.spiffeId), a?.password as string, { secret: REGISTRY_SECRET })).toThrow(
+      `token was issued to ${CALLERS.a?.spiffeId}, not ${registryUsername(CALLERS.b!.spiffeId)}`,
     );
   });
 

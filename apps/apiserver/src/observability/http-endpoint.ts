@@ -1,9 +1,10 @@
 /**
  * The apiserver's plain-HTTP endpoint, on loopback unless told otherwise: Prometheus text at
- * `/metrics`, liveness at `/healthz` and readiness at `/readyz`. Probes come here because the gRPC
- * port speaks mutual TLS only, which kubelet probes cannot.
+ * `/metrics`, liveness at `/healthz` and readiness at `/readyz`, and any extra `routes` (the registry
+ * token service). Probes come here because the gRPC port speaks mutual TLS only, which kubelet
+ * probes cannot.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -22,6 +23,8 @@ export interface HttpEndpointOptions {
    * @default always ready
    */
   readonly ready?: () => boolean;
+  /** GET handlers by exact path, besides the built-in ones. */
+  readonly routes?: Readonly<Record<string, (request: IncomingMessage, response: ServerResponse) => void>>;
 }
 
 export async function serveHttpEndpoint(registry: Registry, options: HttpEndpointOptions): Promise<HttpEndpoint> {
@@ -40,8 +43,14 @@ export async function serveHttpEndpoint(registry: Registry, options: HttpEndpoin
       response.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
       return;
     }
+    const route = options.routes?.[pathname];
+    if (route) {
+      route(request, response);
+      return;
+    }
     if (pathname !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics, /healthz or /readyz\n');
+      const known = ['/metrics', '/healthz', '/readyz', ...Object.keys(options.routes ?? {})];
+      response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${known.join(', ')}\n`);
       return;
     }
     registry.metrics().then(

@@ -1,18 +1,23 @@
 /**
  * Short-lived registry credentials, scoped to the caller that asked for them.
  *
- * RequestRegistryCredentials answers with basic auth whose username is the caller's SPIFFE ID and
- * whose password is a token signed with the server's secret (HMAC-SHA256, JWT compact form):
+ * RequestRegistryCredentials answers with basic auth whose username is derived from the caller's
+ * SPIFFE ID (`registryUsername`: the ID without `spiffe://`, since HTTP Basic user-ids cannot carry a
+ * colon) and whose password is a token signed with the server's secret (HMAC-SHA256, JWT compact form):
  *
  *   { iss: "dirtk-apiserver", sub: <caller SPIFFE ID>, scope: "repository:<name>:pull",
  *     iat, exp: iat + ttl (10 minutes by default), jti: <random UUID> }
  *
+ * The password is never shown to the registry: the apiserver's registry token service
+ * (`registry-token-service.ts`) checks it with `verifyRegistryCredentials` and exchanges it for an
+ * ES256 bearer token the registry trusts. The secret stays in the apiserver.
+ *
  * What they grant: pulling (read-only) the one repository named in the scope, until `exp`, to the
  * holder presenting the same username. They grant no push or delete, no other repository, and
- * nothing on the Directory API itself. A registry front that shares the secret checks them with
- * `verifyRegistryCredentials`; there is no revocation list, so the short lifetime bounds misuse.
+ * nothing on the Directory API itself. There is no revocation list, so the short lifetime bounds misuse.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { registryUsername } from '@dirtk/directory-api/contract';
 import { isRepositoryName } from '../store/repository-name';
 
 export const DEFAULT_TTL_SECONDS = 600;
@@ -21,6 +26,7 @@ const ISSUER = 'dirtk-apiserver';
 const HEADER = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
 
 export interface RegistryCredentials {
+  /** `registryUsername(subject)`. */
   readonly username: string;
   readonly password: string;
   readonly repository: string;
@@ -29,7 +35,10 @@ export interface RegistryCredentials {
 
 /** What verified credentials allow. */
 export interface RegistryGrant {
+  /** The SPIFFE ID the credentials were issued to. */
   readonly subject: string;
+  /** `registryUsername(subject)`: the name presented. */
+  readonly username: string;
   readonly repository: string;
   readonly actions: readonly ['pull'];
   readonly expiresAt: Date;
@@ -37,7 +46,7 @@ export interface RegistryGrant {
 }
 
 export interface RegistryCredentialIssuerOptions {
-  /** At least 32 random bytes, shared only with the registry front that verifies. */
+  /** At least 32 random bytes, known only to the apiserver (its registry token service verifies). */
   readonly secret: Uint8Array;
   /** The repository the credentials may pull from, e.g. `dir`. */
   readonly repository: string;
@@ -70,12 +79,14 @@ export class RegistryCredentialIssuer {
     this.repository = options.repository;
   }
 
+  /** Credentials for the caller with SPIFFE ID `subject`. */
   issue(subject: string): RegistryCredentials {
     if (subject === '') throw new RangeError('cannot issue registry credentials without a subject');
+    const username = registryUsername(subject);
     const iat = Math.floor(this.now() / 1000);
     const claims: TokenClaims = { iss: ISSUER, sub: subject, scope: `repository:${this.repository}:pull`, iat, exp: iat + this.ttlSeconds, jti: randomUUID() };
     const signingInput = `${HEADER}.${base64url(JSON.stringify(claims))}`;
-    return { username: subject, password: `${signingInput}.${sign(this.secret, signingInput)}`, repository: this.repository, expiresAt: new Date(claims.exp * 1000) };
+    return { username, password: `${signingInput}.${sign(this.secret, signingInput)}`, repository: this.repository, expiresAt: new Date(claims.exp * 1000) };
   }
 }
 
@@ -97,12 +108,12 @@ export function verifyRegistryCredentials(username: string, password: string, op
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new RegistryCredentialsError('bad signature');
   const claims = parseClaims(payload);
   if (claims.iss !== ISSUER) throw new RegistryCredentialsError(`issuer is ${JSON.stringify(claims.iss)}`);
-  if (claims.sub !== username) throw new RegistryCredentialsError(`token was issued to ${claims.sub}, not ${username}`);
+  if (registryUsername(claims.sub) !== username) throw new RegistryCredentialsError(`token was issued to ${claims.sub}, not ${username}`);
   const now = Math.floor((options.now ?? Date.now)() / 1000);
   if (now >= claims.exp) throw new RegistryCredentialsError(`token expired at ${new Date(claims.exp * 1000).toISOString()}`);
   const scope = /^repository:([^:]+):pull$/.exec(claims.scope);
   if (!scope) throw new RegistryCredentialsError(`scope ${JSON.stringify(claims.scope)} is not a pull scope`);
-  return { subject: claims.sub, repository: scope[1] as string, actions: ['pull'], expiresAt: new Date(claims.exp * 1000), tokenId: claims.jti };
+  return { subject: claims.sub, username, repository: scope[1] as string, actions: ['pull'], expiresAt: new Date(claims.exp * 1000), tokenId: claims.jti };
 }
 
 interface TokenClaims {
