@@ -4,9 +4,9 @@
  * and flags), so fresh clones and CI reuse it and two pin sets never share a folder. The controller
  * manager's CRDs need no build: they are committed (`crds.ts`).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { GoToolInstall, goToolDigest } from '../../tools/go-tool-install';
 import { CACHE_ROOT } from '../../tools/paths';
 import { CONTROLLER_MANAGER_VERSION, SPIRE_VERSION } from '../versions';
 
@@ -18,7 +18,11 @@ export const BUILD_MODULES = {
 /** Stamps the release version, as SPIRE's own release build does, so `--version` reports it. */
 const SPIRE_BUILD_FLAGS = [`-ldflags=-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`];
 
-const INSTALL_DIR = path.join(CACHE_ROOT, 'spire', desiredStamp().key);
+const DIGEST = goToolDigest(Object.values(BUILD_MODULES), SPIRE_BUILD_FLAGS.join(' '));
+const INSTALL = new GoToolInstall(
+  path.join(CACHE_ROOT, 'spire', DIGEST.slice(0, 16)),
+  `spire ${SPIRE_VERSION}, controller-manager ${CONTROLLER_MANAGER_VERSION}, ${DIGEST}`,
+);
 
 export interface SpireInstall {
   readonly serverBin: string;
@@ -27,13 +31,11 @@ export interface SpireInstall {
 }
 
 export const SPIRE_INSTALL: SpireInstall = {
-  serverBin: path.join(INSTALL_DIR, 'bin', 'spire-server'),
-  agentBin: path.join(INSTALL_DIR, 'bin', 'spire-agent'),
-  controllerManagerBin: path.join(INSTALL_DIR, 'bin', 'spire-controller-manager'),
+  serverBin: path.join(INSTALL.dir, 'bin', 'spire-server'),
+  agentBin: path.join(INSTALL.dir, 'bin', 'spire-agent'),
+  controllerManagerBin: path.join(INSTALL.dir, 'bin', 'spire-controller-manager'),
 };
 const BINARIES = [SPIRE_INSTALL.serverBin, SPIRE_INSTALL.agentBin, SPIRE_INSTALL.controllerManagerBin];
-
-const STAMP_FILE = path.join(INSTALL_DIR, 'install.json');
 
 export class SpireSetupError extends Error {
   override name = 'SpireSetupError';
@@ -45,15 +47,32 @@ export interface EnsureOptions {
 
 /** Makes sure the pinned SPIRE build is in the cache, doing no work when it is. */
 export async function ensureSpire({ log = () => {} }: EnsureOptions = {}): Promise<SpireInstall> {
-  const wanted = desiredStamp();
-  if (readStamp()?.modules === wanted.modules && BINARIES.every((f) => existsSync(f))) {
-    log(`SPIRE ${SPIRE_VERSION} and controller manager ${CONTROLLER_MANAGER_VERSION}: ready in ${INSTALL_DIR}`);
+  if (INSTALL.isComplete(BINARIES)) {
+    log(`SPIRE ${SPIRE_VERSION} and controller manager ${CONTROLLER_MANAGER_VERSION}: ready in ${INSTALL.dir}`);
     return SPIRE_INSTALL;
   }
   await requireGo();
-  mkdirSync(path.join(INSTALL_DIR, 'bin'), { recursive: true });
-  await installBinaries(log);
-  writeFileSync(STAMP_FILE, JSON.stringify({ modules: wanted.modules }, null, 2));
+  await INSTALL.build(
+    [
+      {
+        what: `spire-server and spire-agent ${SPIRE_VERSION} (cgo, for sqlite)`,
+        moduleDir: BUILD_MODULES.spire,
+        flags: SPIRE_BUILD_FLAGS,
+        env: { CGO_ENABLED: '1', GOFLAGS: '-mod=readonly' },
+        outputs: { 'spire-server': SPIRE_INSTALL.serverBin, 'spire-agent': SPIRE_INSTALL.agentBin },
+      },
+      {
+        what: `spire-controller-manager ${CONTROLLER_MANAGER_VERSION}`,
+        moduleDir: BUILD_MODULES.controllerManager,
+        flags: [],
+        env: { CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
+        // The module's main package is `cmd`, so that is the name go install gives the binary.
+        outputs: { cmd: SPIRE_INSTALL.controllerManagerBin },
+      },
+    ],
+    log,
+    (message) => new SpireSetupError(message),
+  );
   return SPIRE_INSTALL;
 }
 
@@ -64,29 +83,6 @@ export function installedSpire(): SpireInstall {
     throw new SpireSetupError(`SPIRE is not built yet (missing ${missing.join(', ')}); run \`npm run setup\``);
   }
   return SPIRE_INSTALL;
-}
-
-interface Stamp {
-  readonly modules: string;
-}
-
-/** Identifies the build by the exact module graph (go.mod and go.sum of both build modules) and flags. */
-function desiredStamp(): Stamp & { key: string } {
-  const hash = createHash('sha256');
-  for (const dir of Object.values(BUILD_MODULES)) {
-    hash.update(readFileSync(path.join(dir, 'go.mod'))).update(readFileSync(path.join(dir, 'go.sum')));
-  }
-  hash.update(SPIRE_BUILD_FLAGS.join(' '));
-  const digest = hash.digest('hex');
-  return { modules: `spire ${SPIRE_VERSION}, controller-manager ${CONTROLLER_MANAGER_VERSION}, ${digest}`, key: digest.slice(0, 16) };
-}
-
-function readStamp(): Stamp | undefined {
-  try {
-    return JSON.parse(readFileSync(STAMP_FILE, 'utf8')) as Stamp;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Go, and the C compiler cgo uses: SPIRE's sqlite datastore needs cgo. */
@@ -106,35 +102,4 @@ async function requireGo(): Promise<void> {
       `the C compiler "${cc}" is missing: SPIRE's sqlite datastore needs cgo. Install gcc (e.g. \`apt-get install gcc\`), then run \`npm run setup\` again.`,
     );
   }
-}
-
-async function installBinaries(log: (line: string) => void): Promise<void> {
-  const { execa } = await import('execa');
-  // One staging folder per process: parallel test workers may build at once, and each rename is atomic.
-  const staging = path.join(INSTALL_DIR, `staging-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-
-  const builds = [
-    { what: `spire-server and spire-agent ${SPIRE_VERSION} (cgo, for sqlite)`, dir: BUILD_MODULES.spire, cgo: '1', flags: SPIRE_BUILD_FLAGS },
-    { what: `spire-controller-manager ${CONTROLLER_MANAGER_VERSION}`, dir: BUILD_MODULES.controllerManager, cgo: '0', flags: [] },
-  ];
-  for (const build of builds) {
-    log(`building ${build.what} with go install; the first build takes a few minutes`);
-    const started = Date.now();
-    const result = await execa('go', ['install', '-trimpath', ...build.flags, 'tool'], {
-      cwd: build.dir,
-      env: { GOBIN: staging, CGO_ENABLED: build.cgo, GOFLAGS: '-mod=readonly' },
-      reject: false,
-      all: true,
-    });
-    if (result.failed) {
-      throw new SpireSetupError(`go install of ${build.what} failed:\n${result.all}`);
-    }
-    log(`built ${build.what} in ${Math.round((Date.now() - started) / 1000)} s`);
-  }
-  renameSync(path.join(staging, 'spire-server'), SPIRE_INSTALL.serverBin);
-  renameSync(path.join(staging, 'spire-agent'), SPIRE_INSTALL.agentBin);
-  renameSync(path.join(staging, 'cmd'), SPIRE_INSTALL.controllerManagerBin);
-  rmSync(staging, { recursive: true, force: true });
 }

@@ -3,13 +3,11 @@
  * ts-proto (the package README says why). Run it after changing the proto and commit the result; a
  * unit test fails while `gen/` differs from a fresh generation.
  */
-import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { GENERATED_DIR, generateTsProto } from '../../../tools/ts-proto';
 
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
-/** The folder, relative to the package root, that holds the generated files. */
-export const GENERATED_DIR = 'gen';
+export { GENERATED_DIR };
 
 const TS_PROTO_OPTIONS = [
   // Service definitions and typed server interfaces for @grpc/grpc-js.
@@ -36,21 +34,9 @@ const TS_PROTO_OPTIONS = [
   'esModuleInterop=true',
 ];
 
-/** buf, through the @bufbuild/buf launcher, which runs the binary of its platform package. */
-function buf(args: readonly string[]): void {
-  const launcher = path.join(path.dirname(require.resolve('@bufbuild/buf/package.json')), 'bin', 'buf');
-  execFileSync(process.execPath, [launcher, ...args], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
 /** Writes the generated files under `<outRoot>/gen`, which must not exist yet or is replaced. */
 export function generate(outRoot: string): void {
-  const out = path.join(outRoot, GENERATED_DIR);
-  rmSync(out, { recursive: true, force: true });
-  const template = {
-    version: 'v2',
-    plugins: [{ local: [process.execPath, require.resolve('ts-proto/protoc-gen-ts_proto')], out, opt: TS_PROTO_OPTIONS }],
-  };
-  buf(['generate', '--template', JSON.stringify(template)]);
+  generateTsProto(PACKAGE_ROOT, outRoot, TS_PROTO_OPTIONS);
 }
 
 if (require.main === module) generate(PACKAGE_ROOT);

@@ -1,15 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { filesUnder } from '../../../tools/ts-proto';
 import { GENERATED_DIR, generate, PACKAGE_ROOT } from '../scripts/generate';
-
-function filesUnder(root: string): string[] {
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
-    .sort();
-}
 
 describe('generated code', () => {
   const scratch = mkdtempSync(path.join(tmpdir(), 'dirtk-spiffe-generate-'));
