@@ -10,6 +10,28 @@ import path from 'node:path';
 /** The folder, relative to a package root, that holds its generated files. */
 export const GENERATED_DIR = 'gen';
 
+/**
+ * The options both packages share: grpc-js service definitions and typed server interfaces; no
+ * ts-proto client constructors (they are casts through `unknown`: each package types grpc-js' clients
+ * itself); optional sub-messages, as the wire allows; enums as unions of their names; `unknown` for
+ * google.protobuf.Value, checked by the package; readonly types; binary encoding only; bytes as Buffer.
+ * Each package adds how it names fields.
+ */
+export const GRPC_JS_OPTIONS: readonly string[] = [
+  'outputServices=grpc-js',
+  'outputClientImpl=false',
+  'useOptionals=messages',
+  'stringEnums=true',
+  'enumsAsLiterals=true',
+  'useUnknownForValue=true',
+  'useReadonlyTypes=true',
+  'outputJsonMethods=false',
+  'outputPartialMethods=false',
+  'exportCommonSymbols=false',
+  'env=node',
+  'esModuleInterop=true',
+];
+
 /** Runs buf in `packageRoot` (where its buf.yaml is). */
 export function buf(packageRoot: string, args: readonly string[]): void {
   const launcher = path.join(path.dirname(require.resolve('@bufbuild/buf/package.json')), 'bin', 'buf');

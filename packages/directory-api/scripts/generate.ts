@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buf, GENERATED_DIR, generateTsProto } from '../../../tools/ts-proto';
+import { buf, GENERATED_DIR, generateTsProto, GRPC_JS_OPTIONS } from '../../../tools/ts-proto';
 
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 export { GENERATED_DIR };
@@ -15,26 +15,9 @@ export { GENERATED_DIR };
 const CODE_PATHS = ['proto/agntcy', 'proto/grpc/health'];
 
 const TS_PROTO_OPTIONS = [
-  // Service definitions and typed server interfaces for @grpc/grpc-js.
-  'outputServices=grpc-js',
-  // ts-proto's client constructors are casts of grpc-js' untyped ones; src/grpc/clients.ts types them instead.
-  'outputClientImpl=false',
+  ...GRPC_JS_OPTIONS,
   // Field names as in the .proto files: what the apiserver and dirctl have always printed and read.
   'snakeToCamel=false',
-  // Sub-messages may be left out of a request, as the wire allows.
-  'useOptionals=messages',
-  // Enums as unions of their names, the values a reader of JSON output sees.
-  'stringEnums=true',
-  'enumsAsLiterals=true',
-  // google.protobuf.Struct fields hold `unknown` values, which src/grpc/struct.ts checks strictly.
-  'useUnknownForValue=true',
-  'useReadonlyTypes=true',
-  // Binary encoding only: nothing uses the JSON and fromPartial helpers.
-  'outputJsonMethods=false',
-  'outputPartialMethods=false',
-  'exportCommonSymbols=false',
-  'env=node',
-  'esModuleInterop=true',
 ];
 
 /** Writes the generated files under `<outRoot>/gen`, which must not exist yet or is replaced. */
