@@ -22,7 +22,7 @@ const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: reado
   { folder: 'spire/build', mayImport: ['tools/paths.ts', 'tools/go-tool-install.ts', ...SPIRE_FACTS] },
   { folder: 'spire/process', mayImport: ['topology', 'spire/config', 'spire/build', ...SPIRE_FACTS, SPIFFE] },
   // The OCI registry: its build, config and process (supervised like SPIRE's).
-  { folder: 'registry', mayImport: ['tools/paths.ts', 'tools/go-tool-install.ts', 'spire/process/supervised-process.ts'] },
+  { folder: 'registry', mayImport: ['tools/paths.ts', 'tools/go-tool-install.ts', 'spire/process/supervised-process.ts', API] },
   { folder: 'constructs', mayImport: ['topology', 'spire/config', 'spire/kubernetes', ...SPIRE_FACTS, API] },
   { folder: 'stacks', mayImport: ['topology', 'constructs', 'spire/kubernetes'] },
   { folder: 'apps/apiserver/src', mayImport: [SPIFFE, API] },
