@@ -30,6 +30,8 @@ export interface RegistryConfigOptions {
   readonly jwksFile: string;
   /** Public halves of the keys whose tokens the registry honours: the current, and the next during rotation. */
   readonly trustedKeys: readonly RegistryTokenPublicJwk[];
+  /** Whether manifests may be deleted (the OCI record store's delete needs it). @default false */
+  readonly deleteEnabled?: boolean;
   /** @default 'info' */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -71,7 +73,7 @@ export function renderRegistryConfig(options: RegistryConfigOptions): string {
   return stringify({
     version: 0.1,
     log: { level: options.logLevel ?? 'info', formatter: 'text', accesslog: { disabled: false } },
-    storage: { filesystem: { rootdirectory: options.storageDir }, delete: { enabled: false }, maintenance: { uploadpurging: { enabled: false } } },
+    storage: { filesystem: { rootdirectory: options.storageDir }, delete: { enabled: options.deleteEnabled ?? false }, maintenance: { uploadpurging: { enabled: false } } },
     http: { addr: options.listen, headers: { 'X-Content-Type-Options': ['nosniff'] } },
     auth: {
       token: {

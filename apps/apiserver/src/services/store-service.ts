@@ -18,7 +18,7 @@ import {
   type RecordRef,
   structToJson,
 } from '@dirtk/directory-api/grpc';
-import type { Referrer, RecordStore } from '../store/records';
+import type { Records, Referrer } from '../store/records-api';
 import { optionalCid, optionalReferrerType, referrerType, requiredCid } from './request-rules';
 import { messages, send } from './streams';
 
@@ -32,7 +32,7 @@ export type StoreServiceHandlers = {
   deleteReferrer(call: ServerDuplexStream<DeleteReferrerRequest, DeleteReferrerResponse>): Promise<void>;
 };
 
-export function storeServiceHandlers(records: RecordStore): StoreServiceHandlers {
+export function storeServiceHandlers(records: Records): StoreServiceHandlers {
   return {
     async push(call) {
       for await (const record of messages<RecordMessage>(call)) {

@@ -18,36 +18,10 @@ import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
 import { compareKeys } from './compare';
 import { StoreError } from './errors';
 import { KeyedLock } from './keyed-lock';
+import type { RecordMeta, Records, Referrer, ReferrerFilter, ReferrerInput } from './records-api';
 
 
-export interface RecordMeta {
-  readonly cid: string;
-  /** The record's own `annotations` object, string values only. */
-  readonly annotations: Readonly<Record<string, string>>;
-  /** The record's `schema_version`, or '' when it has none. */
-  readonly schemaVersion: string;
-  /** The record's `created_at`, or '' when it has none. */
-  readonly createdAt: string;
-}
-
-export interface ReferrerInput {
-  readonly type: string;
-  readonly annotations: Readonly<Record<string, string>>;
-  /** RFC 3339; '' stores the current time. */
-  readonly createdAt: string;
-  readonly data: JsonObject;
-}
-
-export interface Referrer extends ReferrerInput {
-  readonly cid: string;
-  readonly recordCid: string;
-}
-
-/** Selects referrers of one record; an empty filter selects all of them. */
-export interface ReferrerFilter {
-  readonly type?: string;
-  readonly cid?: string;
-}
+export type { RecordMeta, Records, Referrer, ReferrerFilter, ReferrerInput } from './records-api';
 
 export interface RecordStoreDirectories {
   readonly records: string;
@@ -57,7 +31,8 @@ export interface RecordStoreDirectories {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-export class RecordStore {
+/** The filesystem implementation of `Records`, the default. */
+export class RecordStore implements Records {
   private readonly lock = new KeyedLock();
 
   constructor(private readonly dirs: RecordStoreDirectories, private readonly now: () => Date) {}

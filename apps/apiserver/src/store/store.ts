@@ -15,11 +15,12 @@ import path from 'node:path';
 import { ensureDirectory, fileExists, isTempFile, removeTempFiles } from './durable-fs';
 import { migrateLegacyRecords } from './legacy-migration';
 import { RecordStore } from './records';
+import type { Records } from './records-api';
 import { SyncStore } from './syncs';
 
 export interface Store {
   readonly root: string;
-  readonly records: RecordStore;
+  readonly records: Records;
   readonly syncs: SyncStore;
 }
 
