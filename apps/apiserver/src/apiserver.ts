@@ -14,12 +14,15 @@ import { spiffeCallAuthorizer } from './security/call-authorizer';
 import { createDirectoryServer } from './server';
 import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import { RegistryCredentialIssuer } from './services/registry-credentials';
-import { registryTokenKey, RegistryTokenService } from './services/registry-token-service';
+import { type RegistryTokenKey, registryTokenKey, RegistryTokenService } from './services/registry-token-service';
 import type { TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { SpiffeServer } from '@dirtk/spiffe/spiffetls';
 import { JwtSource, X509Source } from '@dirtk/spiffe/workloadapi';
 import type { X509Svid } from '@dirtk/spiffe/x509svid';
+import { OciRecordStore } from './store/oci/oci-records';
+import { signedTokens } from './store/oci/token-sources';
 import { openStore } from './store/store';
+import { spiffePeerCredentials } from './sync/remote-directory';
 
 export interface RunningApiServer {
   /** The bound gRPC port. */
@@ -36,7 +39,8 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
   const metrics = new DirectoryMetrics();
   let ready = false;
   const credentials = await credentialsSecret(config, logger);
-  const tokenService = await registryTokenService(config, credentials, logger);
+  const tokenKey = config.registry.tokenKeyFile === undefined ? undefined : registryTokenKey(await readFile(config.registry.tokenKeyFile), config.registry.tokenKeyFile);
+  const tokenService = registryTokenService(config, tokenKey, credentials, logger);
   const http = await serveHttpEndpoint(metrics.registry, {
     ...config.httpListen,
     ready: () => ready,
@@ -77,10 +81,15 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
     const policy = await openPolicy(config, own.id.trustDomain, logger);
     if (policy instanceof PolicyFile) closers.push(() => policy.close());
 
-    const store = await openStore(config.dataDir);
+    const store = await openStore(config.dataDir, { ...(config.storeRegistryUrl !== undefined && tokenKey && { records: registryRecords(config, config.storeRegistryUrl, tokenKey, own.id.toString()) }) });
     let spiffeServer: SpiffeServer | undefined;
-    const { server, health } = createDirectoryServer({
+    const { server, health, syncWorker } = createDirectoryServer({
       store,
+      sync: {
+        peers: config.sync.peers,
+        requestCredentials: spiffePeerCredentials(serving),
+        retry: { maxAttempts: config.sync.maxAttempts, baseDelayMs: config.sync.retryDelayMs },
+      },
       logger,
       metrics,
       authorize: spiffeCallAuthorizer({
@@ -104,6 +113,8 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
     const port = await spiffeServer.listen(config.listen.port, config.listen.host);
     const tls = spiffeServer;
     closers.push(() => tls.close(), () => health.shutdown());
+    await syncWorker.start();
+    closers.push(() => syncWorker.close());
     ready = true;
     logger.info('serving', {
       spiffe_id: own.id.toString(),
@@ -111,6 +122,8 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
       http: `${config.httpListen.host}:${http.port}`,
       authn: [...(config.x509 ? ['x509'] : []), ...(jwt ? ['jwt'] : [])],
       policy: config.policyFile ?? 'built-in default',
+      store: config.storeRegistryUrl === undefined ? config.dataDir : `${config.storeRegistryUrl}/v2/${config.registry.repository}`,
+      sync_peers: config.sync.peers.addresses,
       registry_token_service: tokenService ? `http://${config.httpListen.host}:${http.port}${REGISTRY_TOKEN_PATH}` : 'off',
     });
     return { port, httpPort: http.port, spiffeId: own.id.toString(), trustDomain: own.id.trustDomain, close };
@@ -118,6 +131,15 @@ export async function startApiServer(config: ApiServerConfig, logger: Logger): P
     await close();
     throw error;
   }
+}
+
+/** The OCI registry store, with tokens the apiserver signs for itself (`loadConfig` insists on a token key with a registry store). */
+function registryRecords(config: ApiServerConfig, registryUrl: string, key: RegistryTokenKey, spiffeId: string): OciRecordStore {
+  return new OciRecordStore({
+    registryUrl,
+    repository: config.registry.repository,
+    tokens: signedTokens({ key, service: config.registry.service, repository: config.registry.repository, spiffeId }),
+  });
 }
 
 /** The SVID to serve with; the hinted one may arrive in a later update than the first. */
@@ -169,13 +191,11 @@ async function credentialsSecret(config: ApiServerConfig, logger: Logger): Promi
 }
 
 /** The registry token service, when a signing key is configured; read once at start (rotation restarts the apiserver, see the README). */
-async function registryTokenService(config: ApiServerConfig, credentialsSecret: Uint8Array, logger: Logger): Promise<RegistryTokenService | undefined> {
-  const file = config.registry.tokenKeyFile;
-  if (!file) {
+function registryTokenService(config: ApiServerConfig, key: RegistryTokenKey | undefined, credentialsSecret: Uint8Array, logger: Logger): RegistryTokenService | undefined {
+  if (!key) {
     logger.warn('no registry token key file: the registry token service is off, so no registry honours the credentials RequestRegistryCredentials issues');
     return undefined;
   }
-  const key = registryTokenKey(await readFile(file), file);
   logger.info('registry token service on', { kid: key.kid, service: config.registry.service, ttl_seconds: config.registry.tokenTtlSeconds });
   return new RegistryTokenService({
     credentialsSecret,

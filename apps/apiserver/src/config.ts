@@ -18,6 +18,7 @@ import {
 import type { LogLevel } from './observability/logger';
 import { DEFAULT_REGISTRY_TOKEN_TTL_SECONDS } from './services/registry-token-service';
 import { LOG_LEVELS } from './observability/logger';
+import { SyncPeers } from './sync/sync-peers';
 
 export interface ApiServerConfig {
   /** gRPC (SPIFFE mTLS) listen address. */
@@ -34,7 +35,21 @@ export interface ApiServerConfig {
   readonly jwtAudiences: readonly string[];
   /** `.csv` or `.yaml` policy, reloaded on change; undefined means the built-in default policy. */
   readonly policyFile?: string;
+  /** Holds the syncs, and the records unless `storeRegistryUrl` is set. */
   readonly dataDir: string;
+  /**
+   * The OCI registry records are stored in (`http://host:port`), in repository `registry.repository`,
+   * with tokens the apiserver signs with `registry.tokenKeyFile`; undefined keeps records in `dataDir`.
+   */
+  readonly storeRegistryUrl?: string;
+  readonly sync: {
+    /** Peers syncs may pull from: `<host:port>=<the peer apiserver's SPIFFE ID>`; empty: none. */
+    readonly peers: SyncPeers;
+    /** Passes before a sync FAILs. */
+    readonly maxAttempts: number;
+    /** Wait after the first failed pass, doubled after each next one. */
+    readonly retryDelayMs: number;
+  };
   readonly registry: {
     readonly address: string;
     readonly repository: string;
@@ -96,6 +111,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
     jwtAudiences: read.list('jwtAudiences'),
     policyFile: read.optionalString('policyFile'),
     dataDir: read.optionalString('dataDir') ?? '/var/lib/dirtk',
+    storeRegistryUrl: read.optionalUrl('storeRegistryUrl'),
+    sync: {
+      peers: read.syncPeers('syncPeers'),
+      maxAttempts: read.nonNegativeInteger('syncMaxAttempts', 5) || 5,
+      retryDelayMs: read.nonNegativeInteger('syncRetryDelayMs', 1_000),
+    },
     registry: {
       address: read.optionalString('registryAddress') ?? `127.0.0.1:${DEFAULT_REGISTRY_PORT}`,
       repository: read.optionalString('registryRepository') ?? 'dir',
@@ -110,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiServerConfi
   };
   if (!config.x509 && config.jwtAudiences.length === 0) {
     problems.push(`no authentication left: enable x509 or set jwtAudiences (${APISERVER_ENVIRONMENT.jwtAudiences})`);
+  }
+  if (config.storeRegistryUrl !== undefined && config.registry.tokenKeyFile === undefined) {
+    problems.push(`storeRegistryUrl (${APISERVER_ENVIRONMENT.storeRegistryUrl}) needs registryTokenKeyFile (${APISERVER_ENVIRONMENT.registryTokenKeyFile}): the apiserver signs its own registry tokens with that key`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -138,6 +162,19 @@ class Reader {
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value.trim() === '') return this.fail(key, 'must be a non-empty string'), undefined;
     return value.trim();
+  }
+
+  optionalUrl(key: Key): string | undefined {
+    const text = this.optionalString(key);
+    if (text === undefined) return undefined;
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(text)) return this.fail(key, `"${text}" is not http(s)://host:port`), undefined;
+    return text.replace(/\/$/, '');
+  }
+
+  syncPeers(key: Key): SyncPeers {
+    const { peers, problems } = SyncPeers.parse(this.list(key));
+    for (const problem of problems) this.fail(key, problem);
+    return peers;
   }
 
   boolean(key: Key, fallback: boolean): boolean {

@@ -28,10 +28,15 @@ import { type CallOutcome, fromAsync, guard, methodKind, type MethodKind } from 
 import { HealthStatus, healthHandlers } from './services/health';
 import { storeServiceHandlers } from './services/store-service';
 import { type AdvertisedRegistry, syncServiceHandlers } from './services/sync-service';
+import { type RequestPeerCredentials } from './sync/remote-directory';
+import { SyncPeers } from './sync/sync-peers';
+import { type SyncRetry, SyncWorker } from './sync/worker';
 import type { Store } from './store/store';
 
 export interface DirectoryServerOptions {
   readonly store: Store;
+  /** The peers syncs may pull from, and how to ask them for credentials. @default no peer: every sync FAILs, naming its unknown peer */
+  readonly sync?: SyncWorkerPeers;
   readonly logger: Logger;
   readonly metrics: DirectoryMetrics;
   /** Decides every non-health call; see AuthorizeCall. */
@@ -42,8 +47,16 @@ export interface DirectoryServerOptions {
   readonly grpcOptions?: ServerOptions;
 }
 
+export interface SyncWorkerPeers {
+  readonly peers: SyncPeers;
+  readonly requestCredentials: RequestPeerCredentials;
+  readonly retry?: SyncRetry;
+}
+
 export interface DirectoryServer {
   readonly server: Server;
+  /** Works the syncs CreateSync records; the caller starts it (resuming unfinished syncs) and closes it. */
+  readonly syncWorker: SyncWorker;
   /** All services start SERVING; the security layer may hold them NOT_SERVING until it is ready. */
   readonly health: HealthStatus;
   /** Full names of the methods registered (the same set as DIRECTORY_METHODS). */
@@ -83,7 +96,15 @@ export function createDirectoryServer(options: DirectoryServerOptions): Director
     });
 
   registerAsync(StoreServiceService, options.authorize, storeServiceHandlers(options.store.records));
-  registerAsync(SyncServiceService, options.authorize, syncServiceHandlers(options.store.syncs, options.registry));
+  const syncWorker = new SyncWorker({
+    syncs: options.store.syncs,
+    records: options.store.records,
+    logger: options.logger,
+    peers: options.sync?.peers ?? SyncPeers.none(),
+    requestCredentials: options.sync?.requestCredentials ?? noPeerCredentials,
+    ...(options.sync?.retry && { retry: options.sync.retry }),
+  });
+  registerAsync(SyncServiceService, options.authorize, syncServiceHandlers(options.store.syncs, syncWorker, options.registry));
   registerAsync(HealthService, async () => undefined, healthHandlers(health));
   for (const { definition, implementation } of reflectionServices()) {
     register(definition, options.authorize, (name) => {
@@ -94,7 +115,7 @@ export function createDirectoryServer(options: DirectoryServerOptions): Director
   }
 
   for (const service of ['', STORE_SERVICE, SYNC_SERVICE]) health.set(service, 'SERVING');
-  return { server, health, methods };
+  return { server, health, methods, syncWorker };
 }
 
 /** The fixed caller of the insecure composition. */
@@ -104,6 +125,8 @@ export const INSECURE_CALLER: CallerContext = { spiffeId: 'spiffe://insecure.inv
 export function createInsecureDirectoryServer(options: Omit<DirectoryServerOptions, 'authorize'> & { readonly caller?: CallerContext }): DirectoryServer {
   return createDirectoryServer({ ...options, authorize: allowAll(options.caller ?? INSECURE_CALLER) });
 }
+
+const noPeerCredentials: RequestPeerCredentials = (peer) => Promise.reject(new Error(`cannot dial ${peer.address}: this server has no identity to sync with`));
 
 const SERVER_FAULTS = new Set([Status.INTERNAL, Status.UNKNOWN, Status.DATA_LOSS]);
 

@@ -69,6 +69,7 @@ export async function startTestServer(authorize: AuthorizeCall = allowAll(TEST_C
     async close() {
       for (const client of clients) client.close();
       composed.server.forceShutdown();
+      await composed.syncWorker.close();
       await rm(root, { recursive: true, force: true });
     },
   };

@@ -9,6 +9,7 @@ import { useTempDirs } from './store-helpers';
 
 const RECORD = { name: 'agent-a', schema_version: '0.7.0', created_at: '2026-01-02T03:04:05Z', annotations: { team: 'x', n: 1 }, skills: [{ id: 1 }] };
 const UNKNOWN_CID = objectCid({ never: 'stored' });
+const UNKNOWN_SYNC = '00000000-0000-4000-8000-000000000000';
 
 const newDir = useTempDirs();
 
@@ -182,7 +183,7 @@ describe('referrers', () => {
 describe('syncs', () => {
   const request = { remoteDirectoryUrl: 'https://dir.peer.example:8888', remoteRegistryUrl: '', repositoryName: '', cids: [] };
 
-  it('creates PENDING syncs, gets, lists (oldest first, paged) and deletes them', async () => {
+  it('creates PENDING syncs, gets and lists them (oldest first, paged)', async () => {
     let tick = 0;
     const store = await openStore(await newDir(), { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)) });
     const first = await store.syncs.create(request);
@@ -195,10 +196,28 @@ describe('syncs', () => {
     expect((await store.syncs.list({ limit: 1, offset: 1 })).map((s) => s.id)).toEqual([second.id]);
     expect((await store.syncs.list({ offset: 2 })).map((s) => s.id)).toEqual([third.id]);
     expect((await store.syncs.list({ limit: 0 })).length).toBe(3);
+  });
 
-    await store.syncs.delete(second.id);
-    expect((await storeError(store.syncs.get(second.id))).reason).toBe('not-found');
-    expect((await storeError(store.syncs.delete(second.id))).reason).toBe('not-found');
+  it('moves a sync only from the statuses named, keeping the latest progress', async () => {
+    let tick = 0;
+    const store = await openStore(await newDir(), { now: () => new Date(Date.UTC(2026, 0, 1, 0, 0, tick++)) });
+    const sync = await store.syncs.create(request);
+    expect(await store.syncs.transition(sync.id, ['SYNC_STATUS_IN_PROGRESS'], 'SYNC_STATUS_COMPLETED')).toBeUndefined();
+    const retried = await store.syncs.transition(sync.id, ['SYNC_STATUS_PENDING'], 'SYNC_STATUS_IN_PROGRESS', { failureReason: 'attempt 1 of 5: peer down' });
+    expect(retried).toMatchObject({ status: 'SYNC_STATUS_IN_PROGRESS', failureReason: 'attempt 1 of 5: peer down', lastUpdateTime: '2026-01-01T00:00:01.000Z' });
+    const done = await store.syncs.transition(sync.id, ['SYNC_STATUS_IN_PROGRESS'], 'SYNC_STATUS_COMPLETED', { syncedRecords: 3 });
+    expect(done).toMatchObject({ status: 'SYNC_STATUS_COMPLETED', syncedRecords: 3 });
+    expect(done).not.toHaveProperty('failureReason');
+    expect(await store.syncs.get(sync.id)).toEqual(done);
+  });
+
+  it('marks a sync DELETE_PENDING on delete, once, and answers NOT_FOUND for unknown ones', async () => {
+    const store = await openStore(await newDir());
+    const sync = await store.syncs.create(request);
+    expect((await store.syncs.requestDelete(sync.id)).status).toBe('SYNC_STATUS_DELETE_PENDING');
+    await store.syncs.transition(sync.id, ['SYNC_STATUS_DELETE_PENDING'], 'SYNC_STATUS_DELETED');
+    expect((await store.syncs.requestDelete(sync.id)).status).toBe('SYNC_STATUS_DELETED');
+    expect((await storeError(store.syncs.requestDelete(UNKNOWN_SYNC))).reason).toBe('not-found');
   });
 
   it.each([

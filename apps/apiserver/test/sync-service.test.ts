@@ -32,7 +32,7 @@ const requestCredentials = (caller: string) =>
   unary<RequestRegistryCredentialsResponse>((callback) => server.syncClient.requestRegistryCredentials({}, metadataWith({ 'x-test-caller': caller }), callback));
 
 describe('SyncService syncs', () => {
-  it('creates a sync, gets it, lists it and deletes it', async () => {
+  it('creates a sync, gets it, lists it and deletes it; the worker FAILs a sync from a peer nobody configured', async () => {
     const cid = objectCid({ a: 1 });
     const created = await createSync({ remote_directory_url: 'https://dir.peer.example:8888', cids: [cid], remote_registry_url: '', repository_name: '' });
     expect(created.code).toBe(Status.OK);
@@ -43,20 +43,22 @@ describe('SyncService syncs', () => {
     expect(got.code).toBe(Status.OK);
     expect(got.response).toMatchObject({
       sync_id: syncId,
-      status: 'SYNC_STATUS_PENDING',
+      status: expect.stringMatching(/^SYNC_STATUS_(PENDING|FAILED)$/),
       remote_directory_url: 'https://dir.peer.example:8888',
       remote_registry_url: '',
       repository_name: '',
     });
     expect(Date.parse(got.response?.created_time as string)).not.toBeNaN();
-    expect(got.response?.last_update_time).toBe(got.response?.created_time);
+    await server.syncWorker.idle();
+    expect((await getSync(syncId)).response?.status).toBe('SYNC_STATUS_FAILED');
+    expect((await server.store.syncs.get(syncId)).failureReason).toBe('remote_directory_url "https://dir.peer.example:8888" is not a configured sync peer (none is configured)');
 
     const listed = await listSyncs({});
     expect(listed.code).toBe(Status.OK);
     expect(listed.responses.map((item) => item.sync_id)).toContain(syncId);
 
     expect(await unary((callback) => server.syncClient.deleteSync({ sync_id: syncId }, callback))).toMatchObject({ code: Status.OK, response: {} });
-    expect((await getSync(syncId)).code).toBe(Status.NOT_FOUND);
+    expect((await getSync(syncId)).response?.status).toBe('SYNC_STATUS_DELETED');
   });
 
   it('accepts a registry-only sync and pages ListSyncs oldest first', async () => {
@@ -70,9 +72,10 @@ describe('SyncService syncs', () => {
     const mine = all.filter((id) => ids.includes(id));
     expect(mine).toEqual(ids);
 
+    await server.syncWorker.idle();
     const page = await listSyncs({ offset: all.indexOf(ids[1] as string), limit: 1 });
     expect(page.responses).toEqual([
-      { sync_id: ids[1], status: 'SYNC_STATUS_PENDING', remote_directory_url: '', remote_registry_url: 'zot.peer.example:5000', repository_name: 'page/two' },
+      { sync_id: ids[1], status: 'SYNC_STATUS_FAILED', remote_directory_url: '', remote_registry_url: 'zot.peer.example:5000', repository_name: 'page/two' },
     ]);
   });
 

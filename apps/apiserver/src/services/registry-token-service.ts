@@ -136,16 +136,14 @@ export class RegistryTokenService {
     const granted = grantedAccess(requested, grant);
     const issuedAt = Math.floor(this.now() / 1000);
     const expiresAt = Math.min(issuedAt + this.ttlSeconds, Math.floor(grant.expiresAt.getTime() / 1000));
-    const token = await new SignJWT({ access: granted })
-      .setProtectedHeader({ alg: REGISTRY_TOKEN_ALGORITHM, typ: 'JWT', kid: this.options.signingKey.kid })
-      .setIssuer(REGISTRY_TOKEN_ISSUER)
-      .setSubject(grant.username)
-      .setAudience(this.options.service)
-      .setIssuedAt(issuedAt)
-      .setNotBefore(issuedAt)
-      .setExpirationTime(expiresAt)
-      .setJti(randomUUID())
-      .sign(this.options.signingKey.privateKey);
+    const token = await signRegistryToken({
+      key: this.options.signingKey,
+      service: this.options.service,
+      subject: grant.username,
+      access: granted,
+      issuedAt,
+      expiresAt,
+    });
     this.options.onDecision?.({ status: 200, username: grant.username, requested, granted });
     return {
       status: 200,
@@ -165,6 +163,33 @@ export class RegistryTokenService {
   }
 }
 
+export interface RegistryTokenClaims {
+  readonly key: RegistryTokenKey;
+  /** The registry's `auth.token.service`: the token's `aud`. */
+  readonly service: string;
+  /** The registry username the token is for. */
+  readonly subject: string;
+  readonly access: readonly RegistryAccess[];
+  /** Seconds since the epoch. */
+  readonly issuedAt: number;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** A registry bearer token: an ES256 JWT with the claims Distribution's `registry/auth/token` checks. */
+export function signRegistryToken(claims: RegistryTokenClaims): Promise<string> {
+  return new SignJWT({ access: claims.access })
+    .setProtectedHeader({ alg: REGISTRY_TOKEN_ALGORITHM, typ: 'JWT', kid: claims.key.kid })
+    .setIssuer(REGISTRY_TOKEN_ISSUER)
+    .setSubject(claims.subject)
+    .setAudience(claims.service)
+    .setIssuedAt(claims.issuedAt)
+    .setNotBefore(claims.issuedAt)
+    .setExpirationTime(claims.expiresAt)
+    .setJti(randomUUID())
+    .sign(claims.key.privateKey);
+}
+
 /**
  * The requested access the grant covers: for each `repository:<name>:<actions>` scope naming the
  * grant's repository, the pull action if asked for. Everything else is left out.
@@ -178,7 +203,7 @@ export function grantedAccess(requested: readonly string[], grant: Pick<Registry
 }
 
 /** `type:name:actions`, where the name may itself hold colons (`repository:host:5000/x:pull` is not ours, but parses). */
-function parseScope(scope: string): { type: string; name: string; actions: string[] } | undefined {
+export function parseScope(scope: string): { type: string; name: string; actions: string[] } | undefined {
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first <= 0 || last === first) return undefined;

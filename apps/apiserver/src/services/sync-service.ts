@@ -1,4 +1,4 @@
-/** SyncService handlers: sync bookkeeping in the store, and caller-scoped registry credentials. */
+/** SyncService handlers: syncs recorded in the store and handed to the sync worker, and caller-scoped registry credentials. */
 import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import type {
   CreateSyncRequest,
@@ -26,6 +26,14 @@ export interface AdvertisedRegistry {
   readonly credentials: RegistryCredentialIssuer;
 }
 
+/** What the handlers need of the sync worker (`../sync/worker.ts`). */
+export interface SyncRunner {
+  /** Starts working a sync just created. */
+  schedule(id: string): void;
+  /** Stops a sync and marks it DELETED. */
+  delete(id: string): Promise<void>;
+}
+
 export type SyncServiceHandlers = {
   createSync(call: ServerUnaryCall<CreateSyncRequest, CreateSyncResponse>): Promise<CreateSyncResponse>;
   listSyncs(call: ServerWritableStream<ListSyncsRequest, ListSyncsItem>): Promise<void>;
@@ -37,7 +45,7 @@ export type SyncServiceHandlers = {
   ): Promise<RequestRegistryCredentialsResponse>;
 };
 
-export function syncServiceHandlers(syncs: SyncStore, registry: AdvertisedRegistry): SyncServiceHandlers {
+export function syncServiceHandlers(syncs: SyncStore, runner: SyncRunner, registry: AdvertisedRegistry): SyncServiceHandlers {
   return {
     async createSync({ request }) {
       const sync = await syncs.create({
@@ -46,6 +54,7 @@ export function syncServiceHandlers(syncs: SyncStore, registry: AdvertisedRegist
         repositoryName: request.repository_name.trim(),
         cids: request.cids,
       });
+      runner.schedule(sync.id);
       return { sync_id: sync.id };
     },
 
@@ -59,7 +68,7 @@ export function syncServiceHandlers(syncs: SyncStore, registry: AdvertisedRegist
     },
 
     async deleteSync({ request }) {
-      await syncs.delete(request.sync_id);
+      await runner.delete(request.sync_id);
       return {};
     },
 

@@ -6,6 +6,8 @@
  *   <root>/syncs/       sync operations
  *   <root>/legacy-cids/ previous dirtk record CIDs and the Directory CIDs they now stand for
  *
+ * With the records in an OCI registry (`records` option), the root holds the syncs only.
+ *
  * One process owns a root at a time. Opening migrates records still named by previous dirtk CIDs
  * (legacy-migration.ts) and removes what an interrupted write, delete or migration left behind:
  * temporary files, and referrers of records that no longer exist.
@@ -27,14 +29,22 @@ export interface Store {
 export interface OpenStoreOptions {
   /** Clock for the timestamps the store assigns. */
   readonly now?: () => Date;
+  /** Records kept elsewhere (the OCI registry store); the root then holds the syncs only. @default records on disk under the root */
+  readonly records?: Records;
 }
 
 export async function openStore(root: string, options: OpenStoreOptions = {}): Promise<Store> {
   const now = options.now ?? (() => new Date());
+  const syncsDir = path.join(root, 'syncs');
+  if (options.records) {
+    await ensureDirectory(syncsDir);
+    await removeTempFiles(syncsDir);
+    return { root, records: options.records, syncs: new SyncStore(syncsDir, now) };
+  }
   const dirs = {
     records: path.join(root, 'records'),
     referrers: path.join(root, 'referrers'),
-    syncs: path.join(root, 'syncs'),
+    syncs: syncsDir,
     legacyCids: path.join(root, 'legacy-cids'),
   };
   for (const dir of Object.values(dirs)) {

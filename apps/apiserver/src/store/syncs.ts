@@ -1,14 +1,19 @@
 /**
  * Sync operations, one JSON file each (`<syncs dir>/<sync id>.json`), replaced atomically on
- * every change. Nothing here runs a sync: a reconciler moves them through their statuses.
+ * every change; changes to one sync run one at a time. The sync worker (`../sync/worker.ts`) moves
+ * them through their statuses:
+ *
+ *   PENDING → IN_PROGRESS → COMPLETED | FAILED (with its reason)
+ *   any of those → DELETE_PENDING (DeleteSync) → DELETED
  */
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isTempFile, removeFileDurably, writeFileAtomic } from './durable-fs';
+import { isTempFile, writeFileAtomic } from './durable-fs';
 import { parseCid } from '@dirtk/directory-api/cid';
 import { compareKeys } from './compare';
 import { StoreError } from './errors';
+import { KeyedLock } from './keyed-lock';
 import { isRepositoryName } from './repository-name';
 
 /** The wire enum's names, in its order. */
@@ -38,7 +43,17 @@ export interface Sync extends SyncRequest {
   readonly createdTime: string;
   /** RFC 3339. */
   readonly lastUpdateTime: string;
+  /** Why the sync FAILED, or why its last attempt did while it is retried. */
+  readonly failureReason?: string;
+  /** Records stored by the last attempt (present ones count too). */
+  readonly syncedRecords?: number;
 }
+
+/** What a status change may also set. */
+export type SyncProgress = Pick<Sync, 'failureReason' | 'syncedRecords'>;
+
+/** Statuses the worker still has work to do in (or to stop): resumed after a restart. */
+export const UNFINISHED_SYNC_STATUSES: readonly SyncStatus[] = ['SYNC_STATUS_PENDING', 'SYNC_STATUS_IN_PROGRESS', 'SYNC_STATUS_DELETE_PENDING'];
 
 export interface Page {
   /** 0 or absent: no limit. */
@@ -51,6 +66,8 @@ const SUFFIX = '.json';
 const MAX_URL_LENGTH = 2048;
 
 export class SyncStore {
+  private readonly lock = new KeyedLock();
+
   constructor(private readonly dir: string, private readonly now: () => Date) {}
 
   async create(request: SyncRequest): Promise<Sync> {
@@ -83,9 +100,25 @@ export class SyncStore {
     return syncs.slice(start, page.limit ? start + page.limit : undefined);
   }
 
-  async delete(id: string): Promise<void> {
+  /**
+   * Moves the sync to `to` (with `progress`, which replaces the previous progress) if its status is one
+   * of `from`; returns the changed sync, or undefined when its status was another.
+   */
+  async transition(id: string, from: readonly SyncStatus[], to: SyncStatus, progress: SyncProgress = {}): Promise<Sync | undefined> {
     checkId(id);
-    if (!(await removeFileDurably(this.file(id)))) throw notFound(id);
+    return this.lock.run(id, async () => {
+      const { failureReason: _reason, syncedRecords: _synced, ...sync } = await this.read(this.file(id), id);
+      if (!from.includes(sync.status)) return undefined;
+      const changed: Sync = { ...sync, ...progress, status: to, lastUpdateTime: this.now().toISOString() };
+      await writeFileAtomic(this.file(id), Buffer.from(JSON.stringify(changed), 'utf8'));
+      return changed;
+    });
+  }
+
+  /** DeleteSync: asks the worker to stop the sync (DELETE_PENDING); a sync already deleted stays so. */
+  async requestDelete(id: string): Promise<Sync> {
+    const live = SYNC_STATUSES.filter((status) => status !== 'SYNC_STATUS_DELETE_PENDING' && status !== 'SYNC_STATUS_DELETED');
+    return (await this.transition(id, live, 'SYNC_STATUS_DELETE_PENDING')) ?? this.get(id);
   }
 
   private async read(file: string, id: string): Promise<Sync> {

@@ -139,6 +139,22 @@ export class OciRecordStore implements Records {
     await expectStatus(response, [202], `deleting the manifest of record ${cid}`);
   }
 
+  /** The CIDs of every record in the repository: its tags that are record CIDs, following the registry's pages. */
+  async cids(): Promise<string[]> {
+    const cids: string[] = [];
+    let next: string | URL | undefined = '/tags/list?n=1000';
+    while (next !== undefined) {
+      const response: Response = await this.request('GET', next);
+      if (response.status === 404) return [];
+      await expectStatus(response, [200], 'listing the repository\'s tags');
+      const { tags } = (await response.json()) as { tags?: string[] | null };
+      cids.push(...(tags ?? []).filter(isRecordCid));
+      const link = /<([^>]+)>;\s*rel="next"/.exec(response.headers.get('link') ?? '')?.[1];
+      next = link === undefined ? undefined : new URL(link, this.options.registryUrl);
+    }
+    return cids;
+  }
+
   putReferrer(_recordCid: string, _input: ReferrerInput): Promise<Referrer> {
     return Promise.reject(referrersUnsupported());
   }
@@ -225,6 +241,14 @@ export function sha256Digest(bytes: Uint8Array): string {
 /** The OCI digest of the content a raw-codec CID names. */
 export function digestOfCid(cid: string): string {
   return `sha256:${Buffer.from(parseCid(cid).digest).toString('hex')}`;
+}
+
+function isRecordCid(tag: string): boolean {
+  try {
+    return parseCid(tag).codec === RAW_CODEC;
+  } catch {
+    return false;
+  }
 }
 
 function checkRecordCid(cid: string): void {

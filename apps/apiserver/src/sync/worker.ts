@@ -1,0 +1,263 @@
+/**
+ * The sync worker: runs the syncs CreateSync records, pulling a peer Directory's records into this
+ * one's store.
+ *
+ * One pass: ask the peer (SPIFFE mTLS, pinned to its apiserver ID; see sync-peers.ts) for pull
+ * credentials; list its repository when the sync names no CIDs; pull each record this store does
+ * not hold yet through the registry's token flow; store it, and check it is stored under the CID it
+ * was asked for (the peer's registry content is verified against the CID as it is read). Records
+ * already here are skipped, so a pass repeated changes nothing.
+ *
+ * Statuses (syncs.ts): PENDING → IN_PROGRESS → COMPLETED, or FAILED with the reason once a failure
+ * no retry can fix occurs or `maxAttempts` passes failed (exponential backoff between them).
+ * Credentials refused mid-pass (they expired) are requested again. On start the worker resumes every
+ * unfinished sync; on close it stops without changing their status, so the next start resumes them.
+ * DeleteSync stops a sync and marks it DELETED.
+ */
+import type { JsonObject } from '@dirtk/directory-api/cid';
+import type { Logger } from '../observability/logger';
+import { StoreError } from '../store/errors';
+import { OciRecordStore } from '../store/oci/oci-records';
+import { RegistryCredentialsRefusedError, tokenFlowTokens } from '../store/oci/token-sources';
+import type { Records } from '../store/records-api';
+import { type Sync, type SyncStatus, type SyncStore, UNFINISHED_SYNC_STATUSES } from '../store/syncs';
+import { type PeerRegistryCredentials, PermanentSyncError, type RequestPeerCredentials } from './remote-directory';
+import type { SyncPeer, SyncPeers } from './sync-peers';
+
+/** What a pass reads from a peer's registry. */
+export interface PeerRegistry {
+  /** Every record CID in the repository. */
+  cids(): Promise<string[]>;
+  /** The record, verified against its CID. */
+  get(cid: string): Promise<JsonObject>;
+}
+
+export interface SyncRetry {
+  /** Passes before a sync FAILs. @default 5 */
+  readonly maxAttempts?: number;
+  /** Wait after the first failed pass, doubled after each next one. @default 1000 */
+  readonly baseDelayMs?: number;
+  /** @default 30000 */
+  readonly maxDelayMs?: number;
+}
+
+export interface SyncWorkerOptions {
+  readonly syncs: SyncStore;
+  /** Where pulled records are stored. */
+  readonly records: Records;
+  readonly peers: SyncPeers;
+  readonly requestCredentials: RequestPeerCredentials;
+  readonly logger: Logger;
+  readonly retry?: SyncRetry;
+  /** Records pulled at once within a sync. @default 8 */
+  readonly concurrency?: number;
+  /** How a peer's registry is read with its credentials. @default the OCI record store over the token flow */
+  readonly openPeerRegistry?: (credentials: PeerRegistryCredentials) => PeerRegistry;
+}
+
+const WORKING: readonly SyncStatus[] = ['SYNC_STATUS_PENDING', 'SYNC_STATUS_IN_PROGRESS'];
+const IN_PROGRESS: readonly SyncStatus[] = ['SYNC_STATUS_IN_PROGRESS'];
+/** Renewals of refused credentials within one pass; more means the peer keeps issuing unusable ones. */
+const MAX_RENEWALS_PER_PASS = 3;
+
+export class SyncWorker {
+  private readonly running = new Map<string, { readonly controller: AbortController; readonly done: Promise<void> }>();
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly concurrency: number;
+  private readonly openPeerRegistry: (credentials: PeerRegistryCredentials) => PeerRegistry;
+  private closed = false;
+
+  constructor(private readonly options: SyncWorkerOptions) {
+    this.maxAttempts = options.retry?.maxAttempts ?? 5;
+    this.baseDelayMs = options.retry?.baseDelayMs ?? 1_000;
+    this.maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
+    this.concurrency = options.concurrency ?? 8;
+    this.openPeerRegistry = options.openPeerRegistry ?? openOciPeerRegistry;
+  }
+
+  /** Resumes every unfinished sync. */
+  async start(): Promise<void> {
+    for (const sync of await this.options.syncs.list()) {
+      if (UNFINISHED_SYNC_STATUSES.includes(sync.status)) this.schedule(sync.id);
+    }
+  }
+
+  /** Starts working the sync `id` unless it is being worked already. */
+  schedule(id: string): void {
+    if (this.closed || this.running.has(id)) return;
+    const controller = new AbortController();
+    const done = this.work(id, controller.signal)
+      .catch((error: Error) => this.options.logger.error('sync worker failed', { sync_id: id, error: error.message }))
+      .finally(() => this.running.delete(id));
+    this.running.set(id, { controller, done });
+  }
+
+  /** DeleteSync: stops the sync if it runs and marks it DELETED. */
+  async delete(id: string): Promise<void> {
+    await this.options.syncs.requestDelete(id);
+    const run = this.running.get(id);
+    if (run) {
+      run.controller.abort();
+      await run.done;
+    }
+    await this.options.syncs.transition(id, ['SYNC_STATUS_DELETE_PENDING'], 'SYNC_STATUS_DELETED');
+  }
+
+  /** Resolves once no sync is being worked; for tests and shutdown. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((run) => run.done));
+  }
+
+  /** Stops every sync where it is, leaving its status for the next start to resume. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const run of this.running.values()) run.controller.abort();
+    await this.idle();
+  }
+
+  private async work(id: string, signal: AbortSignal): Promise<void> {
+    const { syncs, logger } = this.options;
+    const sync = await syncs.get(id);
+    if (sync.status === 'SYNC_STATUS_DELETE_PENDING') {
+      await syncs.transition(id, ['SYNC_STATUS_DELETE_PENDING'], 'SYNC_STATUS_DELETED');
+      return;
+    }
+    if (!WORKING.includes(sync.status)) return;
+    const peer = this.options.peers.peerAt(sync.remoteDirectoryUrl);
+    if (!peer) {
+      const configured = this.options.peers.addresses;
+      await this.fail(sync, `remote_directory_url ${JSON.stringify(sync.remoteDirectoryUrl)} is not a configured sync peer (${configured.length > 0 ? `configured: ${configured.join(', ')}` : 'none is configured'})`);
+      return;
+    }
+    if (!(await syncs.transition(id, WORKING, 'SYNC_STATUS_IN_PROGRESS'))) return;
+    logger.info('sync started', { sync_id: id, peer: peer.address, peer_id: peer.apiserverId.toString(), cids: sync.cids.length || 'all' });
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const syncedRecords = await this.pass(sync, peer, signal);
+        if (await syncs.transition(id, IN_PROGRESS, 'SYNC_STATUS_COMPLETED', { syncedRecords })) logger.info('sync completed', { sync_id: id, records: syncedRecords, attempts: attempt });
+        return;
+      } catch (error) {
+        if (signal.aborted) return;
+        const reason = (error as Error).message;
+        if (error instanceof PermanentSyncError || attempt >= this.maxAttempts) {
+          await this.fail(sync, attempt >= this.maxAttempts && !(error instanceof PermanentSyncError) ? `${reason} (gave up after ${attempt} attempts)` : reason);
+          return;
+        }
+        const delayMs = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+        logger.warn('sync attempt failed; retrying', { sync_id: id, attempt, max_attempts: this.maxAttempts, retry_in_ms: delayMs, error: reason });
+        if (!(await syncs.transition(id, IN_PROGRESS, 'SYNC_STATUS_IN_PROGRESS', { failureReason: `attempt ${attempt} of ${this.maxAttempts}: ${reason}` }))) return;
+        if (!(await sleep(delayMs, signal))) return;
+      }
+    }
+  }
+
+  /** One pass over the sync's records; returns how many the store now holds. */
+  private async pass(sync: Sync, peer: SyncPeer, signal: AbortSignal): Promise<number> {
+    let renewals = 0;
+    const connect = async () => {
+      const credentials = await this.options.requestCredentials(peer, signal);
+      if (sync.repositoryName !== '' && sync.repositoryName !== credentials.repository) {
+        throw new PermanentSyncError(`the sync names repository ${sync.repositoryName}, but ${peer.address} grants pulls of ${credentials.repository} only`);
+      }
+      const registryUrl = sync.remoteRegistryUrl === '' ? credentials.registryUrl : withScheme(sync.remoteRegistryUrl, credentials.registryUrl);
+      return { registry: this.openPeerRegistry({ ...credentials, registryUrl }), registryUrl };
+    };
+    let current = connect();
+    /** Runs `read` on the peer's registry, with new credentials once when the current ones are refused. */
+    const fromPeer = async <T>(read: (registry: PeerRegistry) => Promise<T>): Promise<T> => {
+      const used = current;
+      try {
+        return await read((await used).registry);
+      } catch (error) {
+        if (!(error instanceof RegistryCredentialsRefusedError)) throw error;
+        if (current === used) {
+          if (++renewals > MAX_RENEWALS_PER_PASS) throw error;
+          this.options.logger.info('registry credentials refused; requesting new ones', { sync_id: sync.id, peer: peer.address, error: error.message });
+          current = connect();
+        }
+        return read((await current).registry);
+      }
+    };
+
+    const cids = sync.cids.length > 0 ? sync.cids : await fromPeer((registry) => registry.cids());
+    const { registryUrl } = await current;
+    await forEachConcurrently(cids, this.concurrency, signal, async (cid) => {
+      if (await this.holds(cid)) return;
+      const record = await fromPeer((registry) => registry.get(cid));
+      const stored = await this.options.records.put(record);
+      if (stored !== cid) {
+        throw new PermanentSyncError(`record ${cid} from ${registryUrl} is not in canonical form: it is stored here as ${stored}, so it was not kept`);
+      }
+    });
+    return cids.length;
+  }
+
+  private async holds(cid: string): Promise<boolean> {
+    try {
+      await this.options.records.meta(cid);
+      return true;
+    } catch (error) {
+      if (error instanceof StoreError && error.reason === 'not-found') return false;
+      throw error;
+    }
+  }
+
+  private async fail(sync: Sync, failureReason: string): Promise<void> {
+    if (await this.options.syncs.transition(sync.id, WORKING, 'SYNC_STATUS_FAILED', { failureReason })) {
+      this.options.logger.warn('sync failed', { sync_id: sync.id, remote_directory_url: sync.remoteDirectoryUrl, reason: failureReason });
+    }
+  }
+}
+
+function openOciPeerRegistry(credentials: PeerRegistryCredentials): PeerRegistry {
+  return new OciRecordStore({
+    registryUrl: credentials.registryUrl,
+    repository: credentials.repository,
+    tokens: tokenFlowTokens(credentials.registryUrl, credentials),
+  });
+}
+
+/** `url` with the scheme of `reference` when it names none. */
+function withScheme(url: string, reference: string): string {
+  return /^https?:\/\//.test(url) ? url.replace(/\/$/, '') : `${new URL(reference).protocol}//${url.replace(/\/$/, '')}`;
+}
+
+/** Resolves after `ms`, true; or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs `each` over `items`, `limit` at a time; stops taking new items on the first failure or on abort. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, signal: AbortSignal, each: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      if (signal.aborted) throw new Error('sync stopped');
+      const item = items[next++]!;
+      try {
+        await each(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+}
