@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { apiserverBench } from './apiserver';
 import { localBench } from './local';
+import { registryBench } from './registry';
 import { spiffeBench } from './spiffe';
 
 const TSX = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     spiffe: await spiffeBench(),
     apiserver: await apiserverBench(),
     local: await localBench(),
+    registry: await registryBench(),
   };
   console.log(JSON.stringify(report, null, 2));
 }

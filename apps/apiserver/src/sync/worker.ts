@@ -57,8 +57,8 @@ export interface SyncWorkerOptions {
 
 const WORKING: readonly SyncStatus[] = ['SYNC_STATUS_PENDING', 'SYNC_STATUS_IN_PROGRESS'];
 const IN_PROGRESS: readonly SyncStatus[] = ['SYNC_STATUS_IN_PROGRESS'];
-/** Renewals of refused credentials within one pass; more means the peer keeps issuing unusable ones. */
-const MAX_RENEWALS_PER_PASS = 3;
+/** Renewals of refused credentials in a row, with no successful read between; more means the peer keeps issuing unusable ones. */
+const MAX_RENEWALS_IN_A_ROW = 3;
 
 export class SyncWorker {
   private readonly running = new Map<string, { readonly controller: AbortController; readonly done: Promise<void> }>();
@@ -170,11 +170,13 @@ export class SyncWorker {
     const fromPeer = async <T>(read: (registry: PeerRegistry) => Promise<T>): Promise<T> => {
       const used = current;
       try {
-        return await read((await used).registry);
+        const result = await read((await used).registry);
+        renewals = 0;
+        return result;
       } catch (error) {
         if (!(error instanceof RegistryCredentialsRefusedError)) throw error;
         if (current === used) {
-          if (++renewals > MAX_RENEWALS_PER_PASS) throw error;
+          if (++renewals > MAX_RENEWALS_IN_A_ROW) throw error;
           this.options.logger.info('registry credentials refused; requesting new ones', { sync_id: sync.id, peer: peer.address, error: error.message });
           current = connect();
         }

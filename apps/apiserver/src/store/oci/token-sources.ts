@@ -85,7 +85,7 @@ export function tokenFlowTokens(registryUrl: string, credentials: BasicCredentia
       const token = typeof body.token === 'string' ? body.token : body.access_token;
       if (typeof token !== 'string' || token === '') throw new Error(`the token service at ${realm} answered without a token`);
       // The distribution spec's default when the service names no lifetime.
-      const lifetimeSeconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+      const lifetimeSeconds = typeof body.expires_in === 'number' && body.expires_in >= 0 ? body.expires_in : 60;
       return { token, expiresAt: issuedAt + lifetimeSeconds * 1000 };
     });
 }

@@ -1,0 +1,330 @@
+/**
+ * The sync worker between two real Distribution registries, each behind token authentication:
+ *
+ *   peer:  a registry trusting only the peer's token key; its token service is the apiserver's real
+ *          RegistryTokenService on 127.0.0.1, exchanging credentials from a real RegistryCredentialIssuer
+ *   here:  a registry holding this side's records (the OCI record store with tokens signed for itself)
+ *
+ * The peer Directory's RequestRegistryCredentials is the issuer called in-process (the SPIFFE mTLS
+ * leg is proven in local mode, test/local/sync.integration.test.ts). What is proven here: the pull
+ * through the token flow, verification against CIDs, idempotence, expiring credentials, the peer's
+ * registry restarting or down, DeleteSync, and resuming after a stop.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { canonicalJsonBytes, cidOf, type JsonObject } from '@dirtk/directory-api/cid';
+import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
+import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
+import { RegistryCredentialIssuer } from '../../apps/apiserver/src/services/registry-credentials';
+import { type RegistryTokenKey, registryTokenKey, RegistryTokenService } from '../../apps/apiserver/src/services/registry-token-service';
+import { OciRecordStore, sha256Digest } from '../../apps/apiserver/src/store/oci/oci-records';
+import { signedTokens } from '../../apps/apiserver/src/store/oci/token-sources';
+import type { Records } from '../../apps/apiserver/src/store/records-api';
+import { openStore, type Store } from '../../apps/apiserver/src/store/store';
+import type { Sync } from '../../apps/apiserver/src/store/syncs';
+import type { RequestPeerCredentials } from '../../apps/apiserver/src/sync/remote-directory';
+import { SyncPeers } from '../../apps/apiserver/src/sync/sync-peers';
+import { type SyncRetry, SyncWorker } from '../../apps/apiserver/src/sync/worker';
+import { ensureRegistry } from '../../registry/build/install';
+import { RegistryProcess } from '../../registry/process';
+import { freePorts } from '../../spire/process/ports';
+
+const REPOSITORY = 'dir';
+const PEER_ADDRESS = '127.0.0.1:1';
+const PEER_APISERVER = 'spiffe://peer.example/ns/dir/sa/dir-apiserver';
+const ME = 'spiffe://here.example/ns/dir/sa/dir-apiserver';
+const PEERS = SyncPeers.parse([`${PEER_ADDRESS}=${PEER_APISERVER}`]).peers;
+const FAST_RETRY: SyncRetry = { maxAttempts: 3, baseDelayMs: 100 };
+
+interface Side {
+  readonly registry: RegistryProcess;
+  readonly records: OciRecordStore;
+  readonly host: string;
+  readonly dir: string;
+  readonly key: RegistryTokenKey;
+}
+
+let skipReason: string | undefined;
+let root: string;
+let peer: Side;
+let here: Side;
+let tokenServer: Server;
+let tokenRealm: string;
+const secret = randomBytes(32);
+let credentialsTtlSeconds = 600;
+let credentialRequests = 0;
+const PEER_SERVICE = 'peer-registry';
+const HERE_SERVICE = 'here-registry';
+
+/** The peer Directory's RequestRegistryCredentials, as the worker would get it over mTLS. */
+const requestCredentials: RequestPeerCredentials = async (asked) => {
+  expect(asked.apiserverId.toString()).toBe(PEER_APISERVER);
+  credentialRequests++;
+  const issued = new RegistryCredentialIssuer({ secret, repository: REPOSITORY, ttlSeconds: credentialsTtlSeconds }).issue(ME);
+  return { registryUrl: peer.registry.url, repository: issued.repository, username: issued.username, password: issued.password };
+};
+
+async function startSide(name: string, service: string, realm: string, key = registryTokenKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), name)): Promise<Side> {
+  const [port] = await freePorts(1);
+  const host = `127.0.0.1:${port}`;
+  const dir = path.join(root, name);
+  const registry = await RegistryProcess.start({ dir, listen: host, tokenRealm: realm, service, trustedKeys: [key.publicJwk], deleteEnabled: true });
+  const records = new OciRecordStore({ registryUrl: registry.url, repository: REPOSITORY, tokens: signedTokens({ key, service, repository: REPOSITORY, spiffeId: ME }) });
+  return { registry, records, host, dir, key };
+}
+
+/** The peer's registry again, on the same port and storage (a restart). */
+async function restartPeerRegistry(): Promise<void> {
+  await peer.registry.stop();
+  peer = { ...peer, registry: await RegistryProcess.start({ dir: peer.dir, listen: peer.host, tokenRealm, service: PEER_SERVICE, trustedKeys: [peer.key.publicJwk], deleteEnabled: true }) };
+}
+
+beforeAll(async () => {
+  try {
+    await ensureRegistry({ log: (line) => console.log(`[registry build] ${line}`) });
+  } catch (error) {
+    skipReason = `the Distribution registry could not be built: ${(error as Error).message.split('\n')[0]}`;
+    return;
+  }
+  root = mkdtempSync(path.join(tmpdir(), 'dirtk-sync-worker-'));
+  const peerKey = registryTokenKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), 'peer key');
+  const service = new RegistryTokenService({ credentialsSecret: secret, signingKey: peerKey, service: PEER_SERVICE });
+  tokenServer = createServer((request, response) => service.handle(request, response));
+  const tokenPort = await new Promise<number>((resolve) => tokenServer.listen(0, '127.0.0.1', () => resolve((tokenServer.address() as { port: number }).port)));
+  tokenRealm = `http://127.0.0.1:${tokenPort}${REGISTRY_TOKEN_PATH}`;
+  peer = await startSide('peer', PEER_SERVICE, tokenRealm, peerKey);
+  // Nobody fetches tokens from this side's realm: its store signs its own.
+  here = await startSide('here', HERE_SERVICE, 'http://127.0.0.1:9/registry/token');
+}, 300_000);
+
+afterAll(async () => {
+  await peer?.registry.stop();
+  await here?.registry.stop();
+  tokenServer?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+function skipIfUnavailable(context: TestContext): void {
+  if (skipReason) context.skip(skipReason);
+}
+
+let nextRecord = 0;
+/** `count` records of ~1 KiB stored in the peer's registry. */
+async function peerRecords(count: number): Promise<string[]> {
+  const cids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    cids.push(await peer.records.put({ name: `example.org/agents/sync-${nextRecord++}`, schema_version: '0.7.0', description: 'x'.repeat(1000) }));
+  }
+  return cids;
+}
+
+interface Harness {
+  readonly store: Store;
+  readonly worker: SyncWorker;
+  readonly logs: Array<Record<string, unknown>>;
+  sync(request?: Partial<Pick<Sync, 'cids' | 'repositoryName' | 'remoteRegistryUrl'>>): Promise<Sync>;
+}
+
+/** A worker storing into `records` (this side's registry unless told), its syncs in a fresh folder. */
+async function harness(options: { records?: Records; retry?: SyncRetry; concurrency?: number; dataDir?: string } = {}): Promise<Harness> {
+  const store = await openStore(options.dataDir ?? mkdtempSync(path.join(root, 'syncs-')), { records: options.records ?? here.records });
+  const logs: Array<Record<string, unknown>> = [];
+  const worker = new SyncWorker({
+    syncs: store.syncs,
+    records: store.records,
+    peers: PEERS,
+    requestCredentials,
+    logger: createJsonLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
+    retry: options.retry ?? FAST_RETRY,
+    ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+  });
+  return {
+    store,
+    worker,
+    logs,
+    async sync(request = {}) {
+      const sync = await store.syncs.create({ remoteDirectoryUrl: PEER_ADDRESS, remoteRegistryUrl: '', repositoryName: '', cids: [], ...request });
+      worker.schedule(sync.id);
+      await worker.idle();
+      return store.syncs.get(sync.id);
+    },
+  };
+}
+
+/** `records` whose puts wait `ms` first: a sync slow enough to interfere with. */
+function slowed(records: Records, ms: number, onPut: (count: number) => void | Promise<void> = () => {}): Records {
+  let puts = 0;
+  return Object.assign(Object.create(records) as Records, {
+    async put(data: JsonObject) {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      const cid = await records.put(data);
+      await onPut(++puts);
+      return cid;
+    },
+  });
+}
+
+describe('sync worker between two token-authenticated registries', () => {
+  it('pulls every record of the peer repository, verified, and a second run changes nothing', async (context) => {
+    skipIfUnavailable(context);
+    const cids = await peerRecords(12);
+    const { sync, store } = await harness();
+    const first = await sync();
+    expect(first).toMatchObject({ status: 'SYNC_STATUS_COMPLETED', syncedRecords: expect.any(Number) });
+    expect(first.failureReason).toBeUndefined();
+    for (const cid of cids) expect(cidOf(canonicalJsonBytes(await store.records.get(cid)))).toBe(cid);
+
+    const before = await here.records.cids();
+    const again = await sync();
+    expect(again.status).toBe('SYNC_STATUS_COMPLETED');
+    expect(await here.records.cids()).toEqual(before);
+  });
+
+  it('pulls only the CIDs a sync names', async (context) => {
+    skipIfUnavailable(context);
+    const [wanted, other] = await peerRecords(2);
+    const { sync } = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    const done = await sync({ cids: [wanted!] });
+    expect(done).toMatchObject({ status: 'SYNC_STATUS_COMPLETED', syncedRecords: 1 });
+    const h = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    await h.sync({ cids: [wanted!] });
+    await expect(h.store.records.get(wanted!)).resolves.toBeDefined();
+    await expect(h.store.records.get(other!)).rejects.toMatchObject({ reason: 'not-found' });
+  });
+
+  it('asks for new credentials when the current ones expire mid-sync, and completes', async (context) => {
+    skipIfUnavailable(context);
+    await peerRecords(30);
+    credentialsTtlSeconds = 1;
+    credentialRequests = 0;
+    try {
+      const fs = (await openStore(mkdtempSync(path.join(root, 'fs-')))).records;
+      const { sync, logs } = await harness({ records: slowed(fs, 80), concurrency: 1 });
+      const done = await sync();
+      expect(done.status, done.failureReason).toBe('SYNC_STATUS_COMPLETED');
+      expect(credentialRequests).toBeGreaterThan(1);
+      expect(logs.some((line) => line.msg === 'registry credentials refused; requesting new ones')).toBe(true);
+    } finally {
+      credentialsTtlSeconds = 600;
+    }
+  });
+
+  it('retries through a restart of the peer registry and completes', async (context) => {
+    skipIfUnavailable(context);
+    await peerRecords(20);
+    const fs = (await openStore(mkdtempSync(path.join(root, 'fs-')))).records;
+    let restarted: Promise<void> | undefined;
+    const { sync, logs } = await harness({
+      records: slowed(fs, 20, (count) => {
+        if (count === 5) restarted = restartPeerRegistry();
+      }),
+      retry: { maxAttempts: 10, baseDelayMs: 200 },
+      concurrency: 1,
+    });
+    const done = await sync();
+    await restarted;
+    expect(done.status, done.failureReason).toBe('SYNC_STATUS_COMPLETED');
+    expect(logs.filter((line) => line.msg === 'sync attempt failed; retrying').length).toBeGreaterThan(0);
+  });
+
+  it('FAILs with the reason when the peer registry stays down, then a new sync completes once it is back', async (context) => {
+    skipIfUnavailable(context);
+    const [cid] = await peerRecords(1);
+    const h = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    await peer.registry.stop();
+    let failed: Sync;
+    try {
+      failed = await h.sync({ cids: [cid!] });
+    } finally {
+      await restartPeerRegistry();
+    }
+    expect(failed.status).toBe('SYNC_STATUS_FAILED');
+    expect(failed.failureReason).toMatch(/fetch failed|ECONNREFUSED/);
+    expect(failed.failureReason).toContain('gave up after 3 attempts');
+    await expect(h.store.records.get(cid!)).rejects.toMatchObject({ reason: 'not-found' });
+
+    expect((await h.sync({ cids: [cid!] })).status).toBe('SYNC_STATUS_COMPLETED');
+    await expect(h.store.records.get(cid!)).resolves.toBeDefined();
+  });
+
+  it('FAILs at once when the credentials grant another repository than the sync names', async (context) => {
+    skipIfUnavailable(context);
+    const done = await (await harness()).sync({ repositoryName: 'elsewhere' });
+    expect(done).toMatchObject({ status: 'SYNC_STATUS_FAILED', failureReason: `the sync names repository elsewhere, but ${PEER_ADDRESS} grants pulls of ${REPOSITORY} only` });
+  });
+
+  it('stops a sync on DeleteSync and marks it DELETED', async (context) => {
+    skipIfUnavailable(context);
+    await peerRecords(10);
+    let stored = 0;
+    const fs = (await openStore(mkdtempSync(path.join(root, 'fs-')))).records;
+    const h = await harness({ records: slowed(fs, 100, () => void stored++), concurrency: 1 });
+    const sync = await h.store.syncs.create({ remoteDirectoryUrl: PEER_ADDRESS, remoteRegistryUrl: '', repositoryName: '', cids: [] });
+    h.worker.schedule(sync.id);
+    while (stored < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await h.worker.delete(sync.id);
+    const atDelete = stored;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await h.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_DELETED');
+    expect(stored).toBeLessThanOrEqual(atDelete + 1);
+    expect(stored).toBeLessThan((await peer.records.cids()).length);
+  });
+
+  it('leaves a sync IN_PROGRESS when stopped, and a new worker on the same data resumes and completes it', async (context) => {
+    skipIfUnavailable(context);
+    await peerRecords(10);
+    const dataDir = mkdtempSync(path.join(root, 'resume-'));
+    const fsRoot = mkdtempSync(path.join(root, 'fs-'));
+    let stored = 0;
+    const first = await harness({ records: slowed((await openStore(fsRoot)).records, 100, () => void stored++), concurrency: 1, dataDir });
+    const sync = await first.store.syncs.create({ remoteDirectoryUrl: PEER_ADDRESS, remoteRegistryUrl: '', repositoryName: '', cids: [] });
+    first.worker.schedule(sync.id);
+    while (stored < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    await first.worker.close();
+    expect((await first.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_IN_PROGRESS');
+
+    const second = await harness({ records: (await openStore(fsRoot)).records, dataDir });
+    await second.worker.start();
+    await second.worker.idle();
+    expect((await second.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_COMPLETED');
+    for (const cid of await peer.records.cids()) await expect(second.store.records.get(cid)).resolves.toBeDefined();
+  });
+
+  it('refuses a peer record that does not match its CID, storing nothing of it', async (context) => {
+    skipIfUnavailable(context);
+    const claimed = { name: 'example.org/agents/claimed' };
+    const cid = cidOf(canonicalJsonBytes(claimed));
+    await pushUnderTag(cid, { name: 'example.org/agents/impostor' });
+    const { sync, store } = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    const done = await sync({ cids: [cid] });
+    expect(done.status).toBe('SYNC_STATUS_FAILED');
+    expect(done.failureReason).toContain(`record ${cid} is damaged in the registry`);
+    await expect(store.records.get(cid)).rejects.toMatchObject({ reason: 'not-found' });
+  });
+});
+
+/** A record manifest in the peer registry tagged `cid` whose layer is other content: what a damaged or lying registry serves. */
+async function pushUnderTag(cid: string, content: JsonObject): Promise<void> {
+  const realCid = await peer.records.put(content);
+  const manifest = await fetchManifest(realCid);
+  const token = await signedTokens({ key: peer.key, service: PEER_SERVICE, repository: REPOSITORY, spiffeId: ME })(`repository:${REPOSITORY}:pull,push`);
+  const response = await fetch(`${peer.registry.url}/v2/${REPOSITORY}/manifests/${cid}`, {
+    method: 'PUT',
+    body: manifest.replace(realCid, cid),
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  expect(response.status, await response.text()).toBe(201);
+  expect(sha256Digest(canonicalJsonBytes(content))).not.toBe(cid);
+}
+
+async function fetchManifest(reference: string): Promise<string> {
+  const token = await signedTokens({ key: peer.key, service: PEER_SERVICE, repository: REPOSITORY, spiffeId: ME })(`repository:${REPOSITORY}:pull`);
+  const response = await fetch(`${peer.registry.url}/v2/${REPOSITORY}/manifests/${reference}`, {
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  return response.text();
+}
