@@ -130,14 +130,19 @@ interface Harness {
 }
 
 /** A worker storing into `records` (this side's registry unless told), its syncs in a fresh folder. */
-async function harness(options: { records?: Records; retry?: SyncRetry; concurrency?: number; dataDir?: string } = {}): Promise<Harness> {
+async function harness(options: { records?: Records; retry?: SyncRetry; concurrency?: number; dataDir?: string; owner?: string; leaseMs?: number; onCredentials?: (owner: string) => void } = {}): Promise<Harness> {
   const store = await openStore(options.dataDir ?? mkdtempSync(path.join(root, 'syncs-')), { records: options.records ?? here.records });
   const logs: Array<Record<string, unknown>> = [];
   const worker = new SyncWorker({
     syncs: store.syncs,
     records: store.records,
     peers: PEERS,
-    requestCredentials,
+    requestCredentials: (asked, signal) => {
+      options.onCredentials?.(options.owner ?? '');
+      return requestCredentials(asked, signal);
+    },
+    ...(options.owner !== undefined && { owner: options.owner }),
+    ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
     logger: createJsonLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) }),
     retry: options.retry ?? FAST_RETRY,
     ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
@@ -292,6 +297,38 @@ describe('sync worker between two token-authenticated registries', () => {
     await second.worker.idle();
     expect((await second.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_COMPLETED');
     for (const cid of await peer.records.cids()) await expect(second.store.records.get(cid)).resolves.toBeDefined();
+  });
+
+  it('has exactly one of two replicas sharing the syncs work a sync', async (context) => {
+    skipIfUnavailable(context);
+    await peerRecords(5);
+    const dataDir = mkdtempSync(path.join(root, 'replicas-'));
+    const records = (await openStore(mkdtempSync(path.join(root, 'fs-')))).records;
+    const askedBy: string[] = [];
+    const replicas = await Promise.all(['replica-a', 'replica-b'].map((owner) => harness({ records, dataDir, owner, onCredentials: (who) => askedBy.push(who) })));
+    const sync = await replicas[0]!.store.syncs.create({ remoteDirectoryUrl: PEER_ADDRESS, remoteRegistryUrl: '', repositoryName: '', cids: [] });
+    for (const replica of replicas) replica.worker.schedule(sync.id);
+    await Promise.all(replicas.map((replica) => replica.worker.idle()));
+    expect((await replicas[1]!.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_COMPLETED');
+    expect(new Set(askedBy).size).toBe(1);
+  });
+
+  it('has a replica take over a sync whose holder stopped renewing its lease', async (context) => {
+    skipIfUnavailable(context);
+    await peerRecords(3);
+    const dataDir = mkdtempSync(path.join(root, 'takeover-'));
+    const survivor = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records, dataDir, owner: 'survivor', leaseMs: 300 });
+    const sync = await survivor.store.syncs.create({ remoteDirectoryUrl: PEER_ADDRESS, remoteRegistryUrl: '', repositoryName: '', cids: [] });
+    // What a replica killed mid-sync leaves: the sync IN_PROGRESS under a lease nobody renews.
+    await survivor.store.syncs.transition(sync.id, ['SYNC_STATUS_PENDING'], 'SYNC_STATUS_IN_PROGRESS');
+    expect(await survivor.store.syncs.leases.claim(sync.id, 'killed-replica', 1_000)).toBe(true);
+    await survivor.worker.start();
+    await survivor.worker.idle();
+    expect((await survivor.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_IN_PROGRESS');
+    const deadline = Date.now() + 10_000;
+    while ((await survivor.store.syncs.get(sync.id)).status !== 'SYNC_STATUS_COMPLETED' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await survivor.worker.close();
+    expect((await survivor.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_COMPLETED');
   });
 
   it('refuses a peer record that does not match its CID, storing nothing of it', async (context) => {

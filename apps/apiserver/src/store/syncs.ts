@@ -14,6 +14,7 @@ import { parseCid } from '@dirtk/directory-api/cid';
 import { compareKeys } from './compare';
 import { StoreError } from './errors';
 import { KeyedLock } from './keyed-lock';
+import { SyncLeases } from './sync-leases';
 import { isRepositoryName } from './repository-name';
 
 /** The wire enum's names, in its order. */
@@ -67,8 +68,12 @@ const MAX_URL_LENGTH = 2048;
 
 export class SyncStore {
   private readonly lock = new KeyedLock();
+  /** Which replica works which sync. */
+  readonly leases: SyncLeases;
 
-  constructor(private readonly dir: string, private readonly now: () => Date) {}
+  constructor(private readonly dir: string, private readonly now: () => Date) {
+    this.leases = new SyncLeases(dir, () => now().getTime());
+  }
 
   async create(request: SyncRequest): Promise<Sync> {
     if (request.remoteDirectoryUrl === '' && request.remoteRegistryUrl === '') {

@@ -13,7 +13,13 @@
  * Credentials refused mid-pass (they expired) are requested again. On start the worker resumes every
  * unfinished sync; on close it stops without changing their status, so the next start resumes them.
  * DeleteSync stops a sync and marks it DELETED.
+ *
+ * Replicas sharing the syncs folder each run a worker: a sync is worked only under its lease
+ * (store/sync-leases.ts), renewed while it runs, and every worker looks for unfinished syncs whose
+ * holder stopped renewing, so a sync is worked by exactly one replica at a time and survives the loss
+ * of the one working it.
  */
+import { hostname } from 'node:os';
 import type { JsonObject } from '@dirtk/directory-api/cid';
 import type { Logger } from '../observability/logger';
 import { StoreError } from '../store/errors';
@@ -53,6 +59,10 @@ export interface SyncWorkerOptions {
   readonly concurrency?: number;
   /** How a peer's registry is read with its credentials. @default the OCI record store over the token flow */
   readonly openPeerRegistry?: (credentials: PeerRegistryCredentials) => PeerRegistry;
+  /** This replica, as its leases name it. @default `<host name>/<pid>` */
+  readonly owner?: string;
+  /** Lifetime of a sync's lease, renewed every third of it; also how often unfinished syncs are looked for. @default 30000 */
+  readonly leaseMs?: number;
 }
 
 const WORKING: readonly SyncStatus[] = ['SYNC_STATUS_PENDING', 'SYNC_STATUS_IN_PROGRESS'];
@@ -67,6 +77,9 @@ export class SyncWorker {
   private readonly maxDelayMs: number;
   private readonly concurrency: number;
   private readonly openPeerRegistry: (credentials: PeerRegistryCredentials) => PeerRegistry;
+  private readonly owner: string;
+  private readonly leaseMs: number;
+  private rescan: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly options: SyncWorkerOptions) {
@@ -75,10 +88,20 @@ export class SyncWorker {
     this.maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
     this.openPeerRegistry = options.openPeerRegistry ?? openOciPeerRegistry;
+    this.owner = options.owner ?? `${hostname()}/${process.pid}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
   }
 
-  /** Resumes every unfinished sync. */
+  /** Resumes every unfinished sync, and from then on those another replica stopped working. */
   async start(): Promise<void> {
+    await this.scheduleUnfinished();
+    this.rescan = setInterval(() => {
+      this.scheduleUnfinished().catch((error: Error) => this.options.logger.warn('looking for unfinished syncs failed', { error: error.message }));
+    }, this.leaseMs);
+    this.rescan.unref();
+  }
+
+  private async scheduleUnfinished(): Promise<void> {
     for (const sync of await this.options.syncs.list()) {
       if (UNFINISHED_SYNC_STATUSES.includes(sync.status)) this.schedule(sync.id);
     }
@@ -88,7 +111,7 @@ export class SyncWorker {
   schedule(id: string): void {
     if (this.closed || this.running.has(id)) return;
     const controller = new AbortController();
-    const done = this.work(id, controller.signal)
+    const done = this.work(id, controller)
       .catch((error: Error) => this.options.logger.error('sync worker failed', { sync_id: id, error: error.message }))
       .finally(() => this.running.delete(id));
     this.running.set(id, { controller, done });
@@ -110,14 +133,34 @@ export class SyncWorker {
     while (this.running.size > 0) await Promise.all([...this.running.values()].map((run) => run.done));
   }
 
-  /** Stops every sync where it is, leaving its status for the next start to resume. */
+  /** Stops every sync where it is, leaving its status for the next start (or another replica) to resume. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.rescan);
     for (const run of this.running.values()) run.controller.abort();
     await this.idle();
   }
 
-  private async work(id: string, signal: AbortSignal): Promise<void> {
+  /** Works the sync under its lease; stops when the lease is lost or the sync deleted. */
+  private async work(id: string, stop: AbortController): Promise<void> {
+    const { leases } = this.options.syncs;
+    if (!(await leases.claim(id, this.owner, this.leaseMs))) return;
+    const renewal = setInterval(() => {
+      void (async () => {
+        const held = await leases.renew(id, this.owner, this.leaseMs);
+        const { status } = await this.options.syncs.get(id);
+        if (!held || !WORKING.includes(status)) stop.abort();
+      })().catch(() => stop.abort());
+    }, this.leaseMs / 3);
+    try {
+      await this.workClaimed(id, stop.signal);
+    } finally {
+      clearInterval(renewal);
+      await leases.release(id, this.owner);
+    }
+  }
+
+  private async workClaimed(id: string, signal: AbortSignal): Promise<void> {
     const { syncs, logger } = this.options;
     const sync = await syncs.get(id);
     if (sync.status === 'SYNC_STATUS_DELETE_PENDING') {
