@@ -59,7 +59,10 @@ export interface SyncWorkerOptions {
   readonly concurrency?: number;
   /** How a peer's registry is read with its credentials. @default the OCI record store over the token flow */
   readonly openPeerRegistry?: (credentials: PeerRegistryCredentials) => PeerRegistry;
-  /** This replica, as its leases name it. @default `<host name>/<pid>` */
+  /**
+   * This replica, as its leases name it: unique among replicas, and the same after a restart so that
+   * a restarted replica takes its own unfinished syncs back at once. @default the host name (a pod's name)
+   */
   readonly owner?: string;
   /** Lifetime of a sync's lease, renewed every third of it; also how often unfinished syncs are looked for. @default 30000 */
   readonly leaseMs?: number;
@@ -88,7 +91,7 @@ export class SyncWorker {
     this.maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
     this.concurrency = options.concurrency ?? 8;
     this.openPeerRegistry = options.openPeerRegistry ?? openOciPeerRegistry;
-    this.owner = options.owner ?? `${hostname()}/${process.pid}`;
+    this.owner = options.owner ?? hostname();
     this.leaseMs = options.leaseMs ?? 30_000;
   }
 
