@@ -228,7 +228,9 @@ describe('the expectation matrix', () => {
     expect((JSON.parse(results.DeleteReferrer!.stdout) as { deleted: string[] }).deleted).toContain(f.referrerCid);
     expect((JSON.parse(results.ListSyncs!.stdout) as Array<{ sync_id: string }>).map((sync) => sync.sync_id)).toContain(f.syncId);
     expect((await call(OWN, ['pull', f.cid])).outcome).toBe('NOT_FOUND');
-    expect((await call(OWN, ['sync', 'get', f.syncId])).outcome).toBe('NOT_FOUND');
+    const deleted = await call(OWN, ['sync', 'get', f.syncId, '--json']);
+    expect(deleted.outcome).toBe('OK');
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ sync_id: f.syncId, status: 'SYNC_STATUS_DELETED' });
   });
 
   // The lookalikes are federated on purpose: only the exact trust domain name makes a caller own.
