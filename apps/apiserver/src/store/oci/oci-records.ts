@@ -35,7 +35,8 @@
  * index lists and against their record's manifest.
  *
  * Changes to one record's referrers run one at a time in this process (the index is read, changed and
- * written back). The record manifest is the commit point of a delete; referrers are unlisted before
+ * written back); two processes changing one record's referrers at once can lose an index update, as
+ * two oras clients can. The record manifest is the commit point of a delete; referrers are unlisted before
  * their manifests go, so a crash leaves at worst unlisted manifests behind, never a listed one missing.
  */
 import { createHash } from 'node:crypto';
@@ -294,7 +295,7 @@ export class OciRecordStore implements Records {
     const bytes = Buffer.from(await response.arrayBuffer());
     const manifest = parseManifest(bytes, `record ${cid}`);
     const layer = manifest.layers[0];
-    if (!layer || typeof layer.digest !== 'string') throw new StoreError('corrupt', `record ${cid}: its manifest has no record layer`);
+    if (!layer) throw new StoreError('corrupt', `record ${cid}: its manifest has no record layer`);
     if (manifest.annotations?.[DIR_ANNOTATIONS.type] !== 'record') throw new StoreError('corrupt', `record ${cid}: its manifest is not annotated ${DIR_ANNOTATIONS.type}=record`);
     const expected = digestOfCid(cid);
     if (layer.digest !== expected) throw new StoreError('corrupt', `record ${cid} is damaged in the registry (its manifest names blob ${layer.digest}, not ${expected})`);
