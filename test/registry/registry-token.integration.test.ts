@@ -4,22 +4,18 @@
  * apiserver's token-signing key (plus a test-only admin key, below), the apiserver's gRPC services and
  * its HTTP endpoint with the registry token service, and the oras CLI as the registry client.
  *
- * The admin path: the test's registry also trusts a second key that exists only in this test; a
- * token signed with it grants push, and oras pushes the fixtures with it (oras reads a ready-made
- * access token from its config's `registrytoken`). The production registry config lists the
- * apiserver's keys only, and the token service never grants push.
+ * The admin path (test-registry.ts): the test's registry also trusts a key that exists only in the
+ * test; a token signed with it grants push, and oras pushes the fixtures with it. The production
+ * registry config lists the apiserver's keys only, and the token service never grants push.
  *
  * The callers are fixed identities on an insecure gRPC port (the SPIFFE mTLS part of
  * RequestRegistryCredentials is covered by the local-mode tests); they are what the credentials bind.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
-import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { REGISTRY_TOKEN_ISSUER, REGISTRY_TOKEN_PATH, registryTokenKeyId, type RegistryTokenPublicJwk } from '@dirtk/directory-api/contract';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REGISTRY_TOKEN_ISSUER, REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import type { RequestRegistryCredentialsResponse } from '@dirtk/directory-api/grpc';
 import { serveHttpEndpoint, type HttpEndpoint } from '../../apps/apiserver/src/observability/http-endpoint';
 import { DirectoryMetrics } from '../../apps/apiserver/src/observability/metrics';
@@ -27,9 +23,7 @@ import type { CallerContext } from '../../apps/apiserver/src/services/caller';
 import { RegistryCredentialIssuer } from '../../apps/apiserver/src/services/registry-credentials';
 import { registryTokenKey, RegistryTokenService } from '../../apps/apiserver/src/services/registry-token-service';
 import { metadataWith, startTestServer, type TestServer, unary } from '../../apps/apiserver/test/grpc-harness';
-import { ensureRegistry, type RegistryInstall } from '../../registry/build/install';
-import { RegistryProcess } from '../../registry/process';
-import { freePorts } from '../../spire/process/ports';
+import { newSigningKey, type TestRegistry, useTestRegistry } from './test-registry';
 
 const SERVICE = 'dirtk-registry-test';
 const REPOSITORY = 'dir';
@@ -40,124 +34,99 @@ const CALLERS: Record<'a' | 'b', CallerContext> = {
   b: { spiffeId: 'spiffe://peer-b.example/ns/dir/sa/dir-apiserver', trustDomain: 'peer-b.example' },
 };
 
-// Built once per cache (about 100 s cold); without Go or the module proxy the suite skips, saying why.
-let install: RegistryInstall | undefined;
-let skipReason: string | undefined;
-
-let dir: string;
+let registry: TestRegistry;
 let apiserver: TestServer;
 let http: HttpEndpoint;
-let registry: RegistryProcess;
+/** `127.0.0.1:port` of the registry. */
 let host: string;
 /** Shifts the apiserver's clock (credentials and token service) to put `exp` in the past. */
 let clockOffsetMs = 0;
-let adminConfig: string;
 let emptyConfig: string;
 
-beforeAll(async () => {
-  try {
-    install = await ensureRegistry({ log: (line) => console.log(`[registry build] ${line}`) });
-  } catch (error) {
-    skipReason = `the Distribution registry and oras could not be built: ${(error as Error).message.split('\n')[0]}`;
-    return;
-  }
-  dir = mkdtempSync(path.join(tmpdir(), 'dirtk-registry-'));
+const suite = useTestRegistry('dirtk-registry-', async (prepared) => {
+  registry = prepared;
   const now = () => Date.now() + clockOffsetMs;
 
-  const apiserverKeyFile = path.join(dir, 'apiserver-token-key.pem');
-  writeFileSync(apiserverKeyFile, newKey().export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const apiserverKeyFile = path.join(registry.dir, 'apiserver-token-key.pem');
+  writeFileSync(apiserverKeyFile, newSigningKey().export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const signingKey = registryTokenKey(readFileSync(apiserverKeyFile), apiserverKeyFile);
-  const adminKey = newKey();
-
   const credentialsSecret = Buffer.alloc(32, 9);
-  const [registryPort] = await freePorts(1);
-  host = `127.0.0.1:${registryPort}`;
+  const tokenService = new RegistryTokenService({ credentialsSecret, signingKey, service: SERVICE, ttlSeconds: TOKEN_TTL_SECONDS, now });
+  http = await serveHttpEndpoint(new DirectoryMetrics().registry, { port: 0, routes: { [REGISTRY_TOKEN_PATH]: (request, response) => tokenService.handle(request, response) } });
+
+  await registry.start({
+    service: SERVICE,
+    tokenRealm: `http://127.0.0.1:${http.port}${REGISTRY_TOKEN_PATH}`,
+    trustedKeys: [signingKey.publicJwk],
+    adminAccess: { dir: ['pull', 'push'], other: ['pull', 'push'] },
+  });
+  host = registry.host;
   apiserver = await startTestServer(async (call) => CALLERS[String(call.metadata.get('x-test-caller')[0]) as 'a' | 'b'], {
     address: host,
     insecure: true,
     credentials: new RegistryCredentialIssuer({ secret: credentialsSecret, repository: REPOSITORY, ttlSeconds: CREDENTIALS_TTL_SECONDS, now }),
   });
-  const tokenService = new RegistryTokenService({ credentialsSecret, signingKey, service: SERVICE, ttlSeconds: TOKEN_TTL_SECONDS, now });
-  http = await serveHttpEndpoint(new DirectoryMetrics().registry, { port: 0, routes: { [REGISTRY_TOKEN_PATH]: (request, response) => tokenService.handle(request, response) } });
 
-  registry = await RegistryProcess.start({
-    dir: path.join(dir, 'registry'),
-    listen: host,
-    tokenRealm: `http://127.0.0.1:${http.port}${REGISTRY_TOKEN_PATH}`,
-    service: SERVICE,
-    trustedKeys: [signingKey.publicJwk, publicJwk(adminKey)],
-  });
-
-  emptyConfig = path.join(dir, 'oras-empty.json');
-  writeFileSync(emptyConfig, '{"auths":{}}\n');
-  adminConfig = path.join(dir, 'oras-admin.json');
-  const adminToken = await signAdminToken(adminKey, ['dir', 'other']);
-  writeFileSync(adminConfig, JSON.stringify({ auths: { [host]: { registrytoken: adminToken } } }));
+  emptyConfig = registry.writeOrasConfig('oras-empty.json');
   for (const repository of ['dir', 'other']) {
-    const push = await oras(['push', `${host}/${repository}:v1`, `record.json:application/vnd.dirtk.test.record+json`, '--registry-config', adminConfig], {
+    const push = await registry.oras(['push', `${host}/${repository}:v1`, `record.json:application/vnd.dirtk.test.record+json`, '--registry-config', registry.adminConfig], {
       files: { 'record.json': `{"name":"in ${repository}"}\n` },
     });
     expect(push.exitCode, push.all).toBe(0);
   }
-}, 300_000);
-
-afterAll(async () => {
-  await registry?.stop();
-  await http?.close();
-  await apiserver?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function skipIfUnavailable(context: TestContext): void {
-  if (skipReason) context.skip(skipReason);
-}
+afterAll(async () => {
+  await apiserver?.close();
+  await http?.close();
+});
 
 describe('registry credentials the Distribution registry enforces', () => {
   it('lets oras pull the one repository with the credentials RequestRegistryCredentials issued', async (context) => {
-    skipIfUnavailable(context);
+    suite.skipIfUnavailable(context);
     const credentials = await requestCredentials('a');
     expect(credentials).toMatchObject({ registry_address: host, repository_name: REPOSITORY, basic_auth: { username: 'peer-a.example/ns/dir/sa/dir-apiserver' } });
-    const out = path.join(dir, 'pulled-a');
-    const pull = await oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', out, ...login(credentials)]);
+    const out = path.join(registry.dir, 'pulled-a');
+    const pull = await registry.oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', out, ...login(credentials)]);
     expect(pull.exitCode, pull.all).toBe(0);
     expect(readFileSync(path.join(out, 'record.json'), 'utf8')).toBe('{"name":"in dir"}\n');
   });
 
   it('refuses oras push with them: the registry answers 401 insufficient scope', async (context) => {
-    skipIfUnavailable(context);
-    const push = await oras(['push', `${host}/${REPOSITORY}:pushed-by-peer`, 'evil.json', ...login(await requestCredentials('a'))], { files: { 'evil.json': '{}' } });
+    suite.skipIfUnavailable(context);
+    const push = await registry.oras(['push', `${host}/${REPOSITORY}:pushed-by-peer`, 'evil.json', ...login(await requestCredentials('a'))], { files: { 'evil.json': '{}' } });
     expect(push.exitCode).not.toBe(0);
     refusedByRegistry(push.all, [`map[Action:push Class: Name:${REPOSITORY} Type:repository]`]);
-    expect(await oras(['manifest', 'fetch', `${host}/${REPOSITORY}:pushed-by-peer`, '--registry-config', adminConfig]).then((r) => r.exitCode)).not.toBe(0);
+    expect(await registry.oras(['manifest', 'fetch', `${host}/${REPOSITORY}:pushed-by-peer`, '--registry-config', registry.adminConfig]).then((r) => r.exitCode)).not.toBe(0);
   });
 
   it('refuses oras pull of another repository: the registry answers 401', async (context) => {
-    skipIfUnavailable(context);
-    const pull = await oras(['pull', `${host}/other:v1`, '-o', path.join(dir, 'pulled-other'), ...login(await requestCredentials('a'))]);
+    suite.skipIfUnavailable(context);
+    const pull = await registry.oras(['pull', `${host}/other:v1`, '-o', path.join(registry.dir, 'pulled-other'), ...login(await requestCredentials('a'))]);
     expect(pull.exitCode).not.toBe(0);
     refusedByRegistry(pull.all, ['map[Action:pull Class: Name:other Type:repository]']);
-    expect(existsSync(path.join(dir, 'pulled-other', 'record.json'))).toBe(false);
+    expect(existsSync(path.join(registry.dir, 'pulled-other', 'record.json'))).toBe(false);
   });
 
   it('refuses the credentials after they expire: the token service answers 401', async (context) => {
-    skipIfUnavailable(context);
+    suite.skipIfUnavailable(context);
     clockOffsetMs = -(CREDENTIALS_TTL_SECONDS + 60) * 1000;
     const stale = await requestCredentials('a');
     clockOffsetMs = 0;
-    const pull = await oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(dir, 'pulled-stale'), ...login(stale)]);
+    const pull = await registry.oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(registry.dir, 'pulled-stale'), ...login(stale)]);
     expect(pull.exitCode).not.toBe(0);
     expect(pull.all).toContain(REGISTRY_TOKEN_PATH);
     expect(pull.all).toMatch(/401/);
   });
 
   it('refuses a bearer token past its exp: the registry answers 401 invalid_token', async (context) => {
-    skipIfUnavailable(context);
+    suite.skipIfUnavailable(context);
     // The token service's clock runs 10 minutes slow: the credentials are valid to it, the token it signs
     // expired (beyond Distribution's 60 s leeway) by the time the registry checks it.
     clockOffsetMs = -(TOKEN_TTL_SECONDS + 300) * 1000;
     try {
       const credentials = await requestCredentials('a');
-      const pull = await oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(dir, 'pulled-expired'), ...login(credentials)]);
+      const pull = await registry.oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(registry.dir, 'pulled-expired'), ...login(credentials)]);
       expect(pull.exitCode).not.toBe(0);
       refusedByRegistry(pull.all, [`map[Action:pull Class: Name:${REPOSITORY} Type:repository]`]);
       // The same over raw HTTP: the token is scoped right, and refused as invalid (expired).
@@ -172,19 +141,19 @@ describe('registry credentials the Distribution registry enforces', () => {
   });
 
   it("refuses another caller's password with this caller's username", async (context) => {
-    skipIfUnavailable(context);
+    suite.skipIfUnavailable(context);
     const a = await requestCredentials('a');
     const b = await requestCredentials('b');
-    const pull = await oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(dir, 'pulled-swapped'), '-u', a.basic_auth!.username, '-p', b.basic_auth!.password]);
+    const pull = await registry.oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(registry.dir, 'pulled-swapped'), '-u', a.basic_auth!.username, '-p', b.basic_auth!.password]);
     expect(pull.exitCode).not.toBe(0);
     expect(pull.all).toContain(REGISTRY_TOKEN_PATH);
     expect(pull.all).toMatch(/401/);
     // And B's own pair works, so the refusal is the binding, not B's password.
-    expect((await oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(dir, 'pulled-b'), ...login(b)])).exitCode).toBe(0);
+    expect((await registry.oras(['pull', `${host}/${REPOSITORY}:v1`, '-o', path.join(registry.dir, 'pulled-b'), ...login(b)])).exitCode).toBe(0);
   });
 
   it('shows the token flow over raw HTTP: the 401 challenge, the scoped token, the token working', async (context) => {
-    skipIfUnavailable(context);
+    suite.skipIfUnavailable(context);
     const base = `http://${host}`;
     const anonymous = await fetch(`${base}/v2/${REPOSITORY}/manifests/v1`);
     expect(anonymous.status).toBe(401);
@@ -229,28 +198,6 @@ describe('registry credentials the Distribution registry enforces', () => {
   });
 });
 
-function newKey(): KeyObject {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-}
-
-function publicJwk(key: KeyObject): RegistryTokenPublicJwk {
-  const { x, y } = key.export({ format: 'jwk' });
-  return { kty: 'EC', crv: 'P-256', x: x as string, y: y as string };
-}
-
-/** The test-only admin path: push and pull on `repositories`, signed with a key only this test's registry trusts. */
-function signAdminToken(key: KeyObject, repositories: readonly string[]): Promise<string> {
-  return new SignJWT({ access: repositories.map((name) => ({ type: 'repository', name, actions: ['pull', 'push'] })) })
-    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: registryTokenKeyId(publicJwk(key)) })
-    .setIssuer(REGISTRY_TOKEN_ISSUER)
-    .setSubject('dirtk-test-admin')
-    .setAudience(SERVICE)
-    .setIssuedAt()
-    .setNotBefore('0s')
-    .setExpirationTime('1h')
-    .sign(key);
-}
-
 async function requestCredentials(caller: 'a' | 'b'): Promise<RequestRegistryCredentialsResponse> {
   const result = await unary<RequestRegistryCredentialsResponse>((callback) =>
     apiserver.syncClient.requestRegistryCredentials({}, metadataWith({ 'x-test-caller': caller }), callback),
@@ -261,14 +208,6 @@ async function requestCredentials(caller: 'a' | 'b'): Promise<RequestRegistryCre
 
 function login(credentials: RequestRegistryCredentialsResponse): string[] {
   return ['-u', credentials.basic_auth!.username, '-p', credentials.basic_auth!.password, '--registry-config', emptyConfig];
-}
-
-/** Runs oras against the plain-HTTP registry, in a fresh folder holding `files`. */
-async function oras(args: readonly string[], { files = {} }: { files?: Record<string, string> } = {}) {
-  const cwd = mkdtempSync(path.join(dir, 'oras-'));
-  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(cwd, name), content);
-  mkdirSync(path.join(cwd, 'home'));
-  return execa(install!.orasBin, [...args, '--plain-http'], { cwd, reject: false, all: true, env: { HOME: path.join(cwd, 'home'), DOCKER_CONFIG: path.join(cwd, 'home') }, timeout: 60_000 });
 }
 
 /**

@@ -177,11 +177,14 @@ describe('sync worker between two token-authenticated registries', () => {
   it('pulls every record of the peer repository, verified, and a second run changes nothing', async (context) => {
     skipIfUnavailable(context);
     const cids = await peerRecords(12);
+    // Referrers are tagged by their CIDs too; the sync must not take them for records.
+    await peer.records.putReferrer(cids[0]!, { type: 'agntcy.dir.sign.v1.Signature', annotations: {}, createdAt: '', data: { signature: 'c2ln' } });
     const { sync, store } = await harness();
     const first = await sync();
     expect(first).toMatchObject({ status: 'SYNC_STATUS_COMPLETED', syncedRecords: expect.any(Number) });
     expect(first.failureReason).toBeUndefined();
     for (const cid of cids) expect(cidOf(canonicalJsonBytes(await store.records.get(cid)))).toBe(cid);
+    expect((await peer.records.cids()).sort()).toEqual([...cids].sort());
 
     const before = await here.records.cids();
     const again = await sync();

@@ -1,10 +1,10 @@
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, CidError, cidOf, objectCid } from '@dirtk/directory-api/cid';
-import { StoreError } from '../src/store/errors';
+import { canonicalJson, CidError, objectCid } from '@dirtk/directory-api/cid';
 import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
 import { openStore } from '../src/store/store';
+import { describeRecordsContract, storeError } from './records-contract';
 import { useTempDirs } from './store-helpers';
 
 const RECORD = { name: 'agent-a', schema_version: '0.7.0', created_at: '2026-01-02T03:04:05Z', annotations: { team: 'x', n: 1 }, skills: [{ id: 1 }] };
@@ -13,46 +13,21 @@ const UNKNOWN_SYNC = '00000000-0000-4000-8000-000000000000';
 
 const newDir = useTempDirs();
 
-async function storeError(promise: Promise<unknown>): Promise<StoreError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof StoreError)) throw new Error(`expected a StoreError, got ${String(error)}`);
-  return error;
-}
+describeRecordsContract('filesystem store', { open: async (now) => (await openStore(await newDir(), { now })).records });
 
-describe('record store', () => {
-  it('stores a record under the CID of its canonical JSON and returns it intact', async () => {
-    const store = await openStore(await newDir());
-    const cid = await store.records.put(RECORD);
-    expect(cid).toBe(objectCid(RECORD));
-    expect(await store.records.get(cid)).toEqual(RECORD);
-  });
-
-  it('is idempotent: the same content in any key order is one record', async () => {
+describe('record store on disk', () => {
+  it('keeps one file per record, named by its CID, whatever the key order', async () => {
     const root = await newDir();
     const store = await openStore(root);
     const reordered = { skills: [{ id: 1 }], annotations: { n: 1, team: 'x' }, created_at: RECORD.created_at, schema_version: '0.7.0', name: 'agent-a' };
-    const cids = await Promise.all([store.records.put(RECORD), store.records.put(reordered), store.records.put(RECORD)]);
-    expect(new Set(cids).size).toBe(1);
-    expect(await readdir(path.join(root, 'records'))).toEqual([cids[0]]);
+    await Promise.all([store.records.put(RECORD), store.records.put(reordered), store.records.put(RECORD)]);
+    expect(await readdir(path.join(root, 'records'))).toEqual([objectCid(RECORD)]);
   });
 
-  it('derives metadata from the record (string annotations only)', async () => {
-    const store = await openStore(await newDir());
-    const cid = await store.records.put(RECORD);
-    expect(await store.records.meta(cid)).toEqual({ cid, annotations: { team: 'x' }, schemaVersion: '0.7.0', createdAt: '2026-01-02T03:04:05Z' });
-    const bare = await store.records.put({ name: 'bare' });
-    expect(await store.records.meta(bare)).toEqual({ cid: bare, annotations: {}, schemaVersion: '', createdAt: '' });
-  });
-
-  it('rejects an empty record and stores nothing', async () => {
+  it('writes nothing for an empty record', async () => {
     const root = await newDir();
     const store = await openStore(root);
-    const error = await storeError(store.records.put({}));
-    expect(error.reason).toBe('invalid-argument');
-    expect(error.message).toContain('record data is empty');
+    expect((await storeError(store.records.put({}))).reason).toBe('invalid-argument');
     expect(await readdir(path.join(root, 'records'))).toEqual([]);
   });
 
@@ -80,34 +55,26 @@ describe('record store', () => {
     expect(error.reason).toBe('too-large');
   });
 
-  it('rejects malformed CIDs and CIDs of another codec', async () => {
+  it('keeps CIDs that are not file names out of the file system', async () => {
     const store = await openStore(await newDir());
-    for (const op of [store.records.get.bind(store.records), store.records.meta.bind(store.records), store.records.delete.bind(store.records)]) {
-      await expect(op('not-a-cid')).rejects.toThrow(CidError);
-      await expect(op('../records')).rejects.toThrow(CidError);
-      const error = await storeError(op(cidOf(Buffer.from('{}'), 0x55)));
-      expect(error.reason).toBe('invalid-argument');
-      expect(error.message).toContain('codec 0x55');
-    }
+    await expect(store.records.referrers(await store.records.put(RECORD), { cid: '../records' })).rejects.toThrow(CidError);
   });
 
-  it('reports unknown records as not found', async () => {
-    const store = await openStore(await newDir());
-    // Each rejection gets its handler at once: awaiting them one by one would leave the others unhandled meanwhile.
-    const errors = await Promise.all([store.records.get(UNKNOWN_CID), store.records.meta(UNKNOWN_CID), store.records.delete(UNKNOWN_CID)].map(storeError));
-    for (const error of errors) {
-      expect(error.reason).toBe('not-found');
-      expect(error.message).toBe(`record ${UNKNOWN_CID} not found`);
-    }
-  });
-
-  it('deletes a record together with its referrers', async () => {
+  it("removes a deleted record's referrer directory", async () => {
     const root = await newDir();
     const store = await openStore(root);
     const cid = await store.records.put(RECORD);
     await store.records.putReferrer(cid, { type: 'sig', annotations: {}, createdAt: '', data: { s: 1 } });
     await store.records.delete(cid);
-    expect((await storeError(store.records.get(cid))).reason).toBe('not-found');
+    expect(await readdir(path.join(root, 'referrers'))).toEqual([]);
+  });
+
+  it('writes nothing for a rejected referrer', async () => {
+    const root = await newDir();
+    const store = await openStore(root);
+    const record = await store.records.put(RECORD);
+    await storeError(store.records.putReferrer(record, { type: '', annotations: {}, createdAt: '', data: {} }));
+    await storeError(store.records.putReferrer(UNKNOWN_CID, { type: 'sig', annotations: {}, createdAt: '', data: {} }));
     expect(await readdir(path.join(root, 'referrers'))).toEqual([]);
   });
 
@@ -119,64 +86,6 @@ describe('record store', () => {
     const error = await storeError(store.records.get(cid));
     expect(error.reason).toBe('corrupt');
     expect(error.message).toContain(`record ${cid} is damaged on disk`);
-  });
-});
-
-describe('referrers', () => {
-  const clock = () => new Date('2026-05-06T07:08:09.000Z');
-
-  it('stores referrers with their own CIDs and lists them oldest first, filtered by type or CID', async () => {
-    const store = await openStore(await newDir(), { now: clock });
-    const record = await store.records.put(RECORD);
-    const later = await store.records.putReferrer(record, { type: 'sig', annotations: { k: 'v' }, createdAt: '2026-02-01T00:00:00Z', data: { s: 2 } });
-    const earlier = await store.records.putReferrer(record, { type: 'sig', annotations: {}, createdAt: '2026-01-01T00:00:00Z', data: { s: 1 } });
-    const key = await store.records.putReferrer(record, { type: 'key', annotations: {}, createdAt: '', data: {} });
-
-    expect(new Set([later.cid, earlier.cid, key.cid]).size).toBe(3);
-    expect(later).toEqual({ cid: later.cid, recordCid: record, type: 'sig', annotations: { k: 'v' }, createdAt: '2026-02-01T00:00:00Z', data: { s: 2 } });
-    expect(key.createdAt).toBe('2026-05-06T07:08:09.000Z');
-    expect((await store.records.referrers(record)).map((r) => r.cid)).toEqual([earlier.cid, later.cid, key.cid]);
-    expect((await store.records.referrers(record, { type: 'sig' })).map((r) => r.cid)).toEqual([earlier.cid, later.cid]);
-    expect(await store.records.referrers(record, { type: 'none' })).toEqual([]);
-    expect(await store.records.referrers(record, { cid: key.cid })).toEqual([key]);
-    expect((await storeError(store.records.referrers(record, { cid: key.cid, type: 'sig' }))).reason).toBe('not-found');
-    expect((await storeError(store.records.referrers(record, { cid: UNKNOWN_CID }))).reason).toBe('not-found');
-  });
-
-  it('pushing the same referrer twice keeps one copy', async () => {
-    const store = await openStore(await newDir());
-    const record = await store.records.put(RECORD);
-    const input = { type: 'sig', annotations: {}, createdAt: '2026-01-01T00:00:00Z', data: { s: 1 } };
-    const [a, b] = [await store.records.putReferrer(record, input), await store.records.putReferrer(record, input)];
-    expect(a.cid).toBe(b.cid);
-    expect(await store.records.referrers(record)).toHaveLength(1);
-  });
-
-  it('validates the record, the type and the timestamp, storing nothing on error', async () => {
-    const root = await newDir();
-    const store = await openStore(root);
-    const record = await store.records.put(RECORD);
-    const ok = { type: 'sig', annotations: {}, createdAt: '', data: {} };
-    expect((await storeError(store.records.putReferrer(UNKNOWN_CID, ok))).reason).toBe('not-found');
-    expect((await storeError(store.records.putReferrer(record, { ...ok, type: '' }))).message).toContain('referrer type is empty');
-    expect((await storeError(store.records.putReferrer(record, { ...ok, createdAt: 'yesterday' }))).message).toContain('not an RFC 3339 timestamp');
-    const overhead = canonicalJson({ annotations: {}, created_at: '2026-01-01T00:00:00Z', data: { x: '' }, record_cid: record, type: 'sig' }).length;
-    const tooBig = { ...ok, createdAt: '2026-01-01T00:00:00Z', data: { x: 'a'.repeat(MAX_OBJECT_BYTES - overhead + 1) } };
-    expect((await storeError(store.records.putReferrer(record, tooBig))).reason).toBe('too-large');
-    expect(await readdir(path.join(root, 'referrers'))).toEqual([]);
-  });
-
-  it('deletes referrers by type or CID and returns what it deleted', async () => {
-    const store = await openStore(await newDir());
-    const record = await store.records.put(RECORD);
-    const sig = await store.records.putReferrer(record, { type: 'sig', annotations: {}, createdAt: '', data: { s: 1 } });
-    const key = await store.records.putReferrer(record, { type: 'key', annotations: {}, createdAt: '', data: { k: 1 } });
-    const other = await store.records.putReferrer(record, { type: 'key', annotations: {}, createdAt: '', data: { k: 2 } });
-    expect(await store.records.deleteReferrers(record, { cid: key.cid })).toEqual([key.cid]);
-    expect(await store.records.deleteReferrers(record, { type: 'sig' })).toEqual([sig.cid]);
-    expect((await storeError(store.records.deleteReferrers(record, { cid: key.cid }))).reason).toBe('not-found');
-    expect(await store.records.deleteReferrers(record)).toEqual([other.cid]);
-    expect(await store.records.referrers(record)).toEqual([]);
   });
 });
 

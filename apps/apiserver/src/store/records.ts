@@ -13,12 +13,21 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDirectory, fileExists, isTempFile, removeFileDurably, writeFileAtomic } from './durable-fs';
-import { canonicalJsonBytes, cidOf, codecOfCid, isJsonObject, type JsonObject, LEGACY_JSON_CODEC, parseCid, RAW_CODEC } from '@dirtk/directory-api/cid';
-import { MAX_OBJECT_BYTES } from '@dirtk/directory-api/contract';
-import { compareKeys } from './compare';
+import { cidOf, codecOfCid, isJsonObject, type JsonObject, LEGACY_JSON_CODEC, parseCid, RAW_CODEC } from '@dirtk/directory-api/cid';
 import { StoreError } from './errors';
 import { KeyedLock } from './keyed-lock';
 import type { RecordMeta, Records, Referrer, ReferrerFilter, ReferrerInput } from './records-api';
+import {
+  checkReferrerCid,
+  codecMismatch,
+  encodeReferrer,
+  encodeStoredObject,
+  notFound,
+  oldestFirst,
+  referrerFromEnvelope,
+  referrerNotFound,
+  toReferrer,
+} from './stored-objects';
 
 
 export type { RecordMeta, Records, Referrer, ReferrerFilter, ReferrerInput } from './records-api';
@@ -29,8 +38,6 @@ export interface RecordStoreDirectories {
   readonly legacyCids: string;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 /** The filesystem implementation of `Records`, the default. */
 export class RecordStore implements Records {
   private readonly lock = new KeyedLock();
@@ -40,7 +47,7 @@ export class RecordStore implements Records {
   /** Stores a record (idempotently) and returns its CID. */
   async put(data: JsonObject): Promise<string> {
     if (Object.keys(data).length === 0) throw new StoreError('invalid-argument', 'record data is empty: a record needs at least one field');
-    const bytes = encode(data, 'record');
+    const bytes = encodeStoredObject(data, 'record');
     const cid = cidOf(bytes);
     await this.lock.run(cid, async () => {
       const file = this.recordFile(cid);
@@ -81,19 +88,7 @@ export class RecordStore implements Records {
 
   async putReferrer(requestedRecordCid: string, input: ReferrerInput): Promise<Referrer> {
     const recordCid = await this.resolve(requestedRecordCid);
-    if (input.type === '') throw new StoreError('invalid-argument', 'referrer type is empty: name what the referrer is, e.g. "agntcy.dir.sign.v1.Signature"');
-    if (input.createdAt !== '' && !RFC3339.test(input.createdAt)) {
-      throw new StoreError('invalid-argument', `referrer created_at ${JSON.stringify(input.createdAt)} is not an RFC 3339 timestamp`);
-    }
-    const envelope: ReferrerEnvelope = {
-      annotations: { ...input.annotations },
-      created_at: input.createdAt === '' ? this.now().toISOString() : input.createdAt,
-      data: input.data,
-      record_cid: recordCid,
-      type: input.type,
-    };
-    const bytes = encode(envelope, 'referrer');
-    const cid = cidOf(bytes);
+    const { cid, bytes, envelope } = encodeReferrer(recordCid, input, this.now);
     await this.lock.run(recordCid, async () => {
       await this.requireRecord(recordCid);
       await ensureDirectory(this.referrerDir(recordCid));
@@ -110,9 +105,7 @@ export class RecordStore implements Records {
     if (filter.cid !== undefined) {
       checkReferrerCid(filter.cid);
       const referrer = await this.readReferrer(recordCid, filter.cid);
-      if (filter.type !== undefined && referrer.type !== filter.type) {
-        throw notFound(`referrer ${filter.cid} of type ${JSON.stringify(filter.type)} on record ${recordCid}`);
-      }
+      if (filter.type !== undefined && referrer.type !== filter.type) throw referrerNotFound(filter.cid, filter.type, recordCid);
       return [referrer];
     }
     const names = await readdir(this.referrerDir(recordCid)).catch((error: NodeJS.ErrnoException) => {
@@ -120,9 +113,7 @@ export class RecordStore implements Records {
       throw error;
     });
     const all = await Promise.all(names.filter((name) => !isTempFile(name)).map((name) => this.readReferrer(recordCid, name)));
-    return all
-      .filter((referrer) => filter.type === undefined || referrer.type === filter.type)
-      .sort((a, b) => compareKeys([a.createdAt, a.cid], [b.createdAt, b.cid]));
+    return oldestFirst(all, filter);
   }
 
   /** Deletes the record's referrers matching `filter` and returns their CIDs. */
@@ -161,19 +152,7 @@ export class RecordStore implements Records {
 
   private async readReferrer(recordCid: string, cid: string): Promise<Referrer> {
     const what = `referrer ${cid} of record ${recordCid}`;
-    const envelope = await readVerified(path.join(this.referrerDir(recordCid), cid), cid, what);
-    const { annotations, created_at: createdAt, data, record_cid: storedRecordCid, type } = envelope;
-    if (
-      typeof type !== 'string' ||
-      typeof createdAt !== 'string' ||
-      storedRecordCid !== recordCid ||
-      !isJsonObject(data) ||
-      !isJsonObject(annotations) ||
-      !Object.values(annotations).every((value) => typeof value === 'string')
-    ) {
-      throw new StoreError('corrupt', `${what} is not a referrer envelope`);
-    }
-    return toReferrer(cid, { annotations: annotations as Record<string, string>, created_at: createdAt, data, record_cid: recordCid, type });
+    return referrerFromEnvelope(cid, await readVerified(path.join(this.referrerDir(recordCid), cid), cid, what), recordCid, what);
   }
 
   private recordFile(cid: string): string {
@@ -183,40 +162,6 @@ export class RecordStore implements Records {
   private referrerDir(recordCid: string): string {
     return path.join(this.dirs.referrers, recordCid);
   }
-}
-
-/** What a referrer file holds (a type alias, so it is assignable to JsonObject). */
-type ReferrerEnvelope = {
-  readonly annotations: Record<string, string>;
-  readonly created_at: string;
-  readonly data: JsonObject;
-  readonly record_cid: string;
-  readonly type: string;
-};
-
-function toReferrer(cid: string, envelope: ReferrerEnvelope): Referrer {
-  return { cid, recordCid: envelope.record_cid, type: envelope.type, annotations: envelope.annotations, createdAt: envelope.created_at, data: envelope.data };
-}
-
-/** Rejects malformed referrer CIDs (which also keeps every file name inside its directory) and codecs other than raw. */
-function checkReferrerCid(cid: string): void {
-  const { codec } = parseCid(cid);
-  if (codec === LEGACY_JSON_CODEC) {
-    throw new StoreError('invalid-argument', `${codecMismatch(cid, codec)}; referrers were renamed when the store moved to Directory CIDs: list the record's referrers for their CIDs`);
-  }
-  if (codec !== RAW_CODEC) throw new StoreError('invalid-argument', codecMismatch(cid, codec));
-}
-
-function codecMismatch(cid: string, codec: number): string {
-  return `CID ${cid} has codec 0x${codec.toString(16)}; Directory objects use the raw codec (0x1)`;
-}
-
-function encode(value: JsonObject, what: string): Buffer {
-  const bytes = canonicalJsonBytes(value);
-  if (bytes.length > MAX_OBJECT_BYTES) {
-    throw new StoreError('too-large', `${what} is ${bytes.length} bytes as canonical JSON; the limit is ${MAX_OBJECT_BYTES} bytes (4 MiB)`);
-  }
-  return bytes;
 }
 
 async function readVerified(file: string, cid: string, what: string): Promise<JsonObject> {
@@ -232,8 +177,4 @@ async function readVerified(file: string, cid: string, what: string): Promise<Js
   const value: unknown = JSON.parse(bytes.toString('utf8'));
   if (!isJsonObject(value)) throw new StoreError('corrupt', `${what} on disk is not a JSON object`);
   return value;
-}
-
-function notFound(what: string): StoreError {
-  return new StoreError('not-found', `${what} not found`);
 }

@@ -12,12 +12,7 @@
  */
 import { registryUsername } from '@dirtk/directory-api/contract';
 import { parseScope, type RegistryTokenKey, signRegistryToken } from '../../services/registry-token-service';
-import type { RegistryTokenSource } from './oci-records';
-
-/** The token service refused the credentials (expired, foreign, or never valid): ask the issuer for new ones. */
-export class RegistryCredentialsRefusedError extends Error {
-  override name = 'RegistryCredentialsRefusedError';
-}
+import { RegistryCredentialsRefusedError, type RegistryTokenSource } from './oci-records';
 
 export interface SignedTokensOptions {
   readonly key: RegistryTokenKey;
