@@ -13,7 +13,6 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { credentials, ServerCredentials } from '@grpc/grpc-js';
-import { execa } from 'execa';
 import { storeServiceClient } from '@dirtk/directory-api/grpc';
 import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import { createJsonLogger } from '../apps/apiserver/src/observability/logger';
@@ -171,6 +170,7 @@ async function syncThroughput(registry: (name: string, realm?: string, key?: Reg
     const copyTarget = await registry('oras-target');
     const config = path.join(root, 'oras-config.json');
     writeFileSync(config, JSON.stringify({ auths: { [peer.host]: { registrytoken: await longToken(peer, 'pull') }, [copyTarget.host]: { registrytoken: await longToken(copyTarget, 'pull,push') } } }));
+    const { execa } = await import('execa');
     const copyStarted = process.hrtime.bigint();
     await concurrently(cids.length, ORAS_PARALLEL, async (i) => {
       const cid = cids[i]!;
