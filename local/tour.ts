@@ -1,11 +1,14 @@
 /**
  * The scripted tour after `npm start`: dirctl, as the Directory client of each trust domain, calls an
- * apiserver (push, pull, lookup, registry credentials) and a table shows what happened next to what
- * the default authorization policy promises.
+ * apiserver (push, pull, lookup, registry credentials); then each Directory syncs its peers' records
+ * (CreateSync by its own dirctl, which the worker completes through the peer's registry, and a pull
+ * of the synced record), and each peer's dirctl tries CreateSync where the policy forbids it. A table
+ * shows what happened next to what the default authorization policy promises.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultPolicyAllows } from '@dirtk/directory-api/contract';
 import { StoreServiceService, SyncServiceService } from '@dirtk/directory-api/grpc';
 import { runDirctl } from '../apps/dirctl/src/cli';
@@ -29,6 +32,10 @@ export interface TourRow {
 /** How `npm start` announces the tour's first successful call across trust domains. */
 export const FIRST_CROSS_DOMAIN_CALL = 'first cross-domain call succeeded';
 
+/** How long the tour waits for a sync to end. */
+const SYNC_TIMEOUT_MS = 120_000;
+const SYNC_ENDED = new Set(['SYNC_STATUS_COMPLETED', 'SYNC_STATUS_FAILED']);
+
 
 /**
  * Runs the tour against every apiserver in `endpoints`, with callers of its own trust domain first and
@@ -43,6 +50,27 @@ export async function runTour(
 ): Promise<TourRow[]> {
   mkdirSync(dir, { recursive: true });
   const rows: TourRow[] = [];
+  const record = (row: TourRow) => {
+    rows.push(row);
+    onRow(row);
+  };
+  /** dirctl `words`, which call `method`: the default policy says whether the caller may. */
+  const call = async (callerDomain: string, serverDomain: string, method: string, words: readonly string[], shown: string) => {
+    const own = callerDomain === serverDomain;
+    const result = await dirctlBetween(endpoints, callerDomain, serverDomain, words);
+    record({
+      call: shown,
+      caller: endpoints.trustDomains[callerDomain]!.dirctl.spiffeId,
+      crossDomain: !own,
+      expected: defaultPolicyAllows(own ? 'own' : 'federated', method) ? 'OK' : 'PERMISSION_DENIED',
+      actual: result.outcome,
+      ...(result.detail !== undefined && { detail: result.detail }),
+    });
+    return result;
+  };
+
+  /** The CID of the record each Directory's own dirctl pushed. */
+  const pushedCids = new Map<string, string>();
   for (const [serverDomain, { apiserver }] of Object.entries(endpoints.trustDomains)) {
     if (!apiserver) continue;
     let cid = '';
@@ -50,38 +78,57 @@ export async function runTour(
       const caller = endpoints.trustDomains[callerDomain];
       if (!caller) throw new Error(`the tour has no endpoints for ${callerDomain}`);
       const own = callerDomain === serverDomain;
-      /** dirctl `words`, which call `method`: the default policy says whether the caller may. */
-      const call = async (method: string, words: readonly string[], shown: string) => {
-        const result = await dirctl(
-          [...words, '--server-id', apiserver.spiffeId, '--json'],
-          { SPIFFE_ENDPOINT_SOCKET: caller.workloadApi, DIRCTL_SERVER: apiserver.address, DIRCTL_SVID_HINT: caller.dirctl.svidHint },
-        );
-        const row: TourRow = {
-          call: shown,
-          caller: caller.dirctl.spiffeId,
-          crossDomain: !own,
-          expected: defaultPolicyAllows(own ? 'own' : 'federated', method) ? 'OK' : 'PERMISSION_DENIED',
-          actual: result.outcome,
-          ...(result.detail !== undefined && { detail: result.detail }),
-        };
-        rows.push(row);
-        onRow(row);
-        return result.stdout;
-      };
-      const record = path.join(dir, `${callerDomain}.record.json`);
+      const recordFile = path.join(dir, `${callerDomain}.record.json`);
       writeFileSync(
-        record,
+        recordFile,
         JSON.stringify({ name: `dirtk-tour-${callerDomain}`, schema_version: '0.7.0', created_at: new Date().toISOString(), annotations: { pushed_by: caller.dirctl.spiffeId } }),
       );
-      const pushed = await call(StoreServiceService.push.path, ['push', record], `push ${path.basename(record)}`);
+      const pushed = await call(callerDomain, serverDomain, StoreServiceService.push.path, ['push', recordFile], `push ${path.basename(recordFile)}`);
       // Everyone reads the record the apiserver's own domain pushed.
-      if (own) cid = (JSON.parse(pushed || '{}') as { cid?: string }).cid ?? '';
-      await call(StoreServiceService.pull.path, ['pull', cid], `pull <cid of ${serverDomain}'s record>`);
-      await call(StoreServiceService.lookup.path, ['lookup', cid], `lookup <cid of ${serverDomain}'s record>`);
-      await call(SyncServiceService.requestRegistryCredentials.path, ['credentials'], 'credentials');
+      if (own) cid = (JSON.parse(pushed.stdout || '{}') as { cid?: string }).cid ?? '';
+      await call(callerDomain, serverDomain, StoreServiceService.pull.path, ['pull', cid], `pull <cid of ${serverDomain}'s record>`);
+      await call(callerDomain, serverDomain, StoreServiceService.lookup.path, ['lookup', cid], `lookup <cid of ${serverDomain}'s record>`);
+      await call(callerDomain, serverDomain, SyncServiceService.requestRegistryCredentials.path, ['credentials'], 'credentials');
+    }
+    pushedCids.set(serverDomain, cid);
+  }
+
+  // Each Directory syncs the record of every peer that runs one; the peer's dirctl may not start syncs here.
+  for (const [target, { apiserver }] of Object.entries(endpoints.trustDomains)) {
+    if (!apiserver) continue;
+    for (const source of peers[target] ?? []) {
+      const sourceApiserver = endpoints.trustDomains[source]?.apiserver;
+      const cid = pushedCids.get(source);
+      if (!sourceApiserver || !cid) continue;
+      const created = await call(target, target, SyncServiceService.createSync.path, ['sync', 'create', '--remote-directory-url', sourceApiserver.address, '--cid', cid], `sync create <${source}'s Directory>`);
+      const syncId = (JSON.parse(created.stdout || '{}') as { sync_id?: string }).sync_id;
+      const ended = syncId ? await syncEnd(endpoints, target, syncId) : { status: 'no sync', detail: created.detail };
+      record({
+        call: `sync <${source}'s record> to ${target}`,
+        caller: endpoints.trustDomains[target]!.dirctl.spiffeId,
+        crossDomain: false,
+        expected: 'SYNC_STATUS_COMPLETED',
+        actual: ended.status,
+        ...(ended.detail !== undefined && { detail: ended.detail }),
+      });
+      await call(target, target, StoreServiceService.pull.path, ['pull', cid], `pull <cid of ${source}'s record> from ${target}`);
+      await call(source, target, SyncServiceService.createSync.path, ['sync', 'create', '--remote-directory-url', sourceApiserver.address], `sync create on ${target}`);
     }
   }
   return rows;
+}
+
+/** The status a sync ends in, polled by the target domain's own dirctl. */
+async function syncEnd(endpoints: LocalEndpoints, domain: string, syncId: string): Promise<{ status: string; detail?: string }> {
+  const deadline = Date.now() + SYNC_TIMEOUT_MS;
+  for (;;) {
+    const result = await dirctlBetween(endpoints, domain, domain, ['sync', 'get', syncId]);
+    if (result.outcome !== 'OK') return { status: result.outcome, ...(result.detail !== undefined && { detail: result.detail }) };
+    const { status } = JSON.parse(result.stdout) as { status: string };
+    if (SYNC_ENDED.has(status)) return { status };
+    if (Date.now() > deadline) return { status, detail: `still ${status} after ${SYNC_TIMEOUT_MS / 1000} s` };
+    await sleep(250);
+  }
 }
 
 export function tourPassed(rows: readonly TourRow[]): boolean {
@@ -96,6 +143,18 @@ export function formatTourTable(rows: readonly TourRow[]): string {
   // The last column (✓ or ✗ and why) needs no rule.
   const rule = widths.map((width, column) => (column === header.length - 1 ? '' : '-'.repeat(width)));
   return [format(header), format(rule), ...lines.map(format)].join('\n');
+}
+
+/** dirctl of `callerDomain` calling the apiserver of `serverDomain`, pinned by its SPIFFE ID, with JSON output. */
+function dirctlBetween(endpoints: LocalEndpoints, callerDomain: string, serverDomain: string, words: readonly string[]): ReturnType<typeof dirctl> {
+  const caller = endpoints.trustDomains[callerDomain];
+  const apiserver = endpoints.trustDomains[serverDomain]?.apiserver;
+  if (!caller || !apiserver) throw new Error(`the tour has no endpoints for ${caller ? `the apiserver of ${serverDomain}` : callerDomain}`);
+  return dirctl([...words, '--server-id', apiserver.spiffeId, '--json'], {
+    SPIFFE_ENDPOINT_SOCKET: caller.workloadApi,
+    DIRCTL_SERVER: apiserver.address,
+    DIRCTL_SVID_HINT: caller.dirctl.svidHint,
+  });
 }
 
 /** dirctl in-process with `env` as its environment: how the call came out, its stdout and its error message. */
