@@ -13,7 +13,7 @@ import { localStateLayout } from '../../local/state';
 
 const PORTS: Record<string, LocalDomainPorts> = {
   'dir.example': { server: 10001, serverHealth: 10002, bundleEndpoint: 10003, agentHealth: 10004, apiserver: { grpc: 10005, http: 10006 } },
-  'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004 },
+  'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004, apiserver: { grpc: 20005, http: 20006 } },
 };
 const UID = 4242;
 const APISERVER_NODE = '/state/run/apiserver-bin/node';
@@ -94,7 +94,7 @@ describe('the local plan of the example federation', () => {
     expect(dir!.upstreamCaDir).toBe('/ca/dir.example');
   });
 
-  it('registers the apiserver in dir.example by its own Node binary, and dirctl in both domains by the user, each federating with the peer', () => {
+  it('registers the apiserver by its own Node binary and dirctl by the user in both domains, each federating with the peer', () => {
     const { plans } = examplePlan();
     const [dir, dirctl] = plans;
     const user = `unix:uid:${UID}`;
@@ -110,12 +110,20 @@ describe('the local plan of the example federation', () => {
       { parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', selectors: [user], hint: 'dirctl', federatesWith: ['dirctl.example'] },
     ]);
     expect(dirctl!.entries).toEqual([
+      {
+        parentId: 'spiffe://dirctl.example/local/node',
+        spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+        selectors: [user, `unix:path:${APISERVER_NODE}`],
+        dnsNames: ['localhost'],
+        hint: 'apiserver',
+        federatesWith: ['dir.example'],
+      },
       { parentId: 'spiffe://dirctl.example/local/node', spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dirctl', selectors: [user], hint: 'dirctl', federatesWith: ['dir.example'] },
     ]);
     expect(dir!.nodeId).toBe('spiffe://dir.example/local/node');
   });
 
-  it('runs the apiserver where the topology puts it, from the binary its entry selects, with its own ID as JWT audience', () => {
+  it('runs each apiserver where the topology puts it, from the binary its entry selects, with its own ID as JWT audience', () => {
     const { plans } = examplePlan();
     expect(plans[0]!.apiserver).toEqual({
       dir: '/state/run/dir.example/apiserver',
@@ -127,7 +135,16 @@ describe('the local plan of the example federation', () => {
       svidHint: 'apiserver',
       jwtAudience: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
     });
-    expect(plans[1]!.apiserver).toBeUndefined();
+    expect(plans[1]!.apiserver).toEqual({
+      dir: '/state/run/dirctl.example/apiserver',
+      executable: APISERVER_NODE,
+      spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+      tlsServerName: 'localhost',
+      grpcPort: 20005,
+      httpPort: 20006,
+      svidHint: 'apiserver',
+      jwtAudience: 'spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+    });
   });
 });
 
