@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { apiserverEnvironment, DEFAULT_HTTP_PORT, defaultPolicyYaml } from '@dirtk/directory-api/contract';
 import type { ApiServer, TrustDomain } from '../topology/model';
+import { TopologyError } from '../topology/resolve';
 import { ClusterSpiffeid } from './imports/clusterspiffeids-spire.spiffe.io';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from './hardening';
 import { appLabels, httpProbes, workloadApiSocket } from './workload';
@@ -208,8 +209,9 @@ export interface DirectoryApiServerProps {
  * (readiness, which waits for the SVID) on the plain HTTP port, which the Service does not expose.
  *
  * **State.** Records, referrers and syncs live in the data directory (`storage`), which one process owns:
- * the Deployment runs one replica with the `Recreate` strategy, and the construct rejects more, since
- * replicas would each hold a different store behind one Service.
+ * the Deployment runs one replica with the `Recreate` strategy (the topology refuses more on the filesystem
+ * store), since replicas would each hold a different store behind one Service. The registry store is refused
+ * with a `TopologyError`: no construct deploys the registry it needs yet.
  */
 export class DirectoryApiServer extends Construct {
   /** The apiserver settings from the model. */
@@ -231,6 +233,14 @@ export class DirectoryApiServer extends Construct {
     const td = props.trustDomain;
     if (!td.apiserver) throw new Error(`trust domain ${td.name} runs no apiserver (its topology entry has no "apiserver")`);
     const apiserver = td.apiserver;
+    if (apiserver.store === 'registry') {
+      throw new TopologyError([
+        {
+          path: `trust domain ${td.name}: apiserver.store`,
+          message: "the Kubernetes constructs do not deploy an OCI registry yet, so they cannot run an apiserver with store: 'registry'; use store: 'filesystem' (one replica) on Kubernetes",
+        },
+      ]);
+    }
     this.apiserver = apiserver;
     this.spiffeId = apiserver.spiffeId;
     const namespace = td.namespaces.directory;

@@ -26,6 +26,7 @@ import {
   imageTieJob,
   imageTieManifests,
   VERIFICATION,
+  verificationJobName,
   verificationJobs,
   verificationManifests,
   verificationPodProgress,
@@ -92,8 +93,8 @@ function setting(options: PlanOptions): Setting {
 
 const KIND_VERSION_OUTPUT = 'kind-version';
 const nodeAddressOutput = (cluster: string) => `node-address:${cluster}`;
-const verificationOutput = (job: VerificationJob) => `verification:${job.caller.name}`;
-const IMAGE_TIE_OUTPUT = 'verification:image-tie';
+const verificationOutput = (job: VerificationJob) => `verification:${job.caller.name}:${job.server.name}`;
+const imageTieOutput = (server: TrustDomain) => `verification:image-tie:${server.name}`;
 
 /** Creates both clusters, loads the image, federates the domains with the zero-touch bootstrap and deploys them. */
 export function planUp(options: PlanOptions): Plan {
@@ -160,30 +161,39 @@ export function planUp(options: PlanOptions): Plan {
   };
 }
 
-/** Runs the verification Job in every cluster, the apiserver's own first, and prints the summary table. */
+/**
+ * Runs the verification Jobs of every apiserver (its own domain's first, then its federated callers'), the
+ * image-tie Job of every apiserver with local images, and prints the summary table.
+ */
 export function planTest(options: PlanOptions): Plan {
   const s = setting(options);
   const jobs = verificationJobs(s.topology);
-  const serverCluster = clusterOf(s, jobs[0]!.server);
+  const serverClusters = [...new Set(jobs.map((job) => clusterOf(s, job.server)))];
   const impostor = s.options.localImages?.apiserver?.impostor;
-  const imageTie = impostor !== undefined ? { job: imageTieJob(jobs[0]!.server), impostor } : undefined;
+  const imageTies = impostor === undefined ? [] : [...new Set(jobs.map((job) => job.server))].map((server) => ({ job: imageTieJob(server), impostor }));
   const steps: Step[] = [
-    readNodeAddress(s, serverCluster),
+    ...serverClusters.map((cluster) => readNodeAddress(s, cluster)),
     {
       kind: 'task',
       title: 'Write the verification Jobs',
-      effects: jobs.map((job) => `writes ${s.state.verificationFile(job.caller.name)}`),
+      effects: jobs.map((job) => `writes ${s.state.verificationFile(job.caller.name, job.server.name)}`),
       run: ({ captured }) => {
-        const address = parseNodeAddress(captured(nodeAddressOutput(serverCluster.name)), serverCluster.name);
-        mkdirSync(path.dirname(s.state.verificationFile(jobs[0]!.caller.name)), { recursive: true });
-        for (const job of jobs) Yaml.save(s.state.verificationFile(job.caller.name), verificationManifests(job, apiserverAddress(job, address)));
+        const nodeAddress = (server: TrustDomain) => {
+          const cluster = clusterOf(s, server);
+          return parseNodeAddress(captured(nodeAddressOutput(cluster.name)), cluster.name);
+        };
+        for (const job of jobs) {
+          const file = s.state.verificationFile(job.caller.name, job.server.name);
+          mkdirSync(path.dirname(file), { recursive: true });
+          Yaml.save(file, verificationManifests(job, apiserverAddress(job, nodeAddress(job.server))));
+        }
       },
     },
     ...jobs.flatMap((job) =>
-      jobSteps(s.access(clusterOf(s, job.caller)), job.caller.namespaces.directory, VERIFICATION.job, s.state.verificationFile(job.caller.name), verificationOutput(job),
-        `dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`),
+      jobSteps(s.access(clusterOf(s, job.caller)), job.caller.namespaces.directory, verificationJobName(job), s.state.verificationFile(job.caller.name, job.server.name),
+        verificationOutput(job), `dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`),
     ),
-    ...(imageTie ? imageTieSteps(s, imageTie.job, imageTie.impostor) : []),
+    ...imageTies.flatMap((imageTie) => imageTieSteps(s, imageTie.job, imageTie.impostor)),
     {
       kind: 'task',
       title: 'Compare each call with the cross-domain matrix',
@@ -192,7 +202,10 @@ export function planTest(options: PlanOptions): Plan {
         'the logs below hold dirctl’s error of each call that exited non-zero. Unexpected exit 3 or UNAVAILABLE: no SVID or no ' +
         `connection (federation, node port); an unexpected PERMISSION_DENIED or OK: the apiserver’s policy (ConfigMap ${DIRECTORY_API_SERVER.policyConfigMap})`,
       run: ({ captured, log }) => {
-        const checked = [...jobs.map((job) => ({ job, output: verificationOutput(job) })), ...(imageTie ? [{ job: imageTie.job, output: IMAGE_TIE_OUTPUT }] : [])];
+        const checked = [
+          ...jobs.map((job) => ({ job, output: verificationOutput(job) })),
+          ...imageTies.map((imageTie) => ({ job: imageTie.job, output: imageTieOutput(imageTie.job.server) })),
+        ];
         const results = checked.flatMap(({ job, output }) => checkResults(job, captured(output)));
         log(resultTable(results));
         const mismatches = results.filter((result) => !result.ok).length;
@@ -251,7 +264,7 @@ function imageTieSteps(s: Setting, job: VerificationJob, impostor: string): Step
         Yaml.save(file, imageTieManifests(job.server, impostor));
       },
     },
-    ...jobSteps(s.access(clusterOf(s, job.server)), job.server.namespaces.directory, VERIFICATION.imageTieJob, file, IMAGE_TIE_OUTPUT,
+    ...jobSteps(s.access(clusterOf(s, job.server)), job.server.namespaces.directory, VERIFICATION.imageTieJob, file, imageTieOutput(job.server),
       `the apiserver's image and an impostor ask for the apiserver's identity`),
   ];
 }

@@ -27,7 +27,8 @@ export interface KindState {
   readonly workloadsFile: (trustDomain: string) => string;
   /** The SPIRE custom resources (ClusterSPIFFEID, ClusterFederatedTrustDomain, ...). */
   readonly spireResourcesFile: (trustDomain: string) => string;
-  readonly verificationFile: (trustDomain: string) => string;
+  /** The verification Job of dirctl in `caller` calling the apiserver of `server`. */
+  readonly verificationFile: (caller: string, server: string) => string;
   /** The image-tie Job of the apiserver of a trust domain. */
   readonly imageTieFile: (trustDomain: string) => string;
   /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
@@ -53,7 +54,7 @@ export function kindState(root: string): KindState {
     namespacesFile: (td) => path.join(manifestsDir, `${td}.namespaces.yaml`),
     workloadsFile: (td) => path.join(manifestsDir, `${td}.workloads.yaml`),
     spireResourcesFile: (td) => path.join(manifestsDir, `${td}.spire-resources.yaml`),
-    verificationFile: (td) => under('verification', `${td}.yaml`),
+    verificationFile: (caller, server) => under('verification', `${caller}.calls.${server}.yaml`),
     imageTieFile: (td) => under('verification', `${td}.image-tie.yaml`),
     pulumiProject,
     pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),

@@ -90,24 +90,28 @@ export interface VerificationJob {
 }
 
 /**
- * The apiserver's own domain first (it stores the record), then every domain federated with it both ways:
- * its clients must trust the apiserver's bundle and the apiserver theirs.
+ * Per trust domain with an apiserver, in topology order: the apiserver's own domain first (it stores the
+ * record), then every domain federated with it both ways (its clients must trust the apiserver's bundle and
+ * the apiserver theirs).
  */
 export function verificationJobs(topology: Topology): VerificationJob[] {
   const servers = topology.trustDomains.filter((td) => td.apiserver);
-  const server = servers[0];
-  if (server === undefined || servers.length > 1) {
-    throw new Error(
-      `the Kind verification needs exactly one trust domain with an apiserver; the topology has ${servers.length} (${servers.map((td) => td.name).join(', ') || 'none'})`,
-    );
-  }
+  if (servers.length === 0) throw new Error('the Kind verification needs a trust domain with an apiserver; the topology has none');
   const federates = (from: TrustDomain, to: TrustDomain) => from.federatesWith.some((edge) => edge.trustDomain === to.name);
-  return [
-    { caller: server, server, relation: 'own', checks: CROSS_DOMAIN_MATRIX.own },
+  return servers.flatMap((server) => [
+    { caller: server, server, relation: 'own' as const, checks: CROSS_DOMAIN_MATRIX.own },
     ...topology.trustDomains
       .filter((caller) => caller !== server && federates(caller, server) && federates(server, caller))
       .map((caller) => ({ caller, server, relation: 'federated' as const, checks: CROSS_DOMAIN_MATRIX.federated })),
-  ];
+  ]);
+}
+
+/**
+ * The Job's name: one per apiserver it calls, so that a caller's Jobs against different apiservers, in one
+ * namespace, neither replace each other nor mix their pods.
+ */
+export function verificationJobName(job: VerificationJob): string {
+  return `${VERIFICATION.job}-${job.server.clusterName}`;
 }
 
 /**
@@ -182,7 +186,7 @@ export function verificationManifests(job: VerificationJob, serverAddress: strin
   const recordMount = { name: 'record', mountPath: VERIFICATION.recordDir, readOnly: true };
   const container = (check: Check) => dirctlContainer(check, image, job.server, serverAddress, client.workloadApi, { extraMounts: [recordMount] });
   const first = job.checks.filter((check) => check.first);
-  oneShotJob(chart, 'Job', VERIFICATION.job, namespace, labels, {
+  oneShotJob(chart, 'Job', verificationJobName(job), namespace, labels, {
     serviceAccountName: client.serviceAccountName,
     ...(first.length > 0 && { initContainers: first.map(container) }),
     containers: job.checks.filter((check) => !check.first).map(container),

@@ -26,6 +26,11 @@ export interface LocalDomainEndpoints {
   readonly upstreamCaCertificate: string;
   /** dirctl's identity in this domain: the only SVID a process of this user gets; the hint is optional. */
   readonly dirctl: { readonly spiffeId: string; readonly svidHint: string };
+  /**
+   * With the apiserver: `http://127.0.0.1:<port>`, the OCI registry its records are in. It honours only
+   * bearer tokens from the apiserver's token service (credentials from RequestRegistryCredentials).
+   */
+  readonly registry?: string;
   readonly apiserver?: {
     /** `host:port` of the gRPC listener (SPIFFE mutual TLS, or a JWT-SVID for `jwtAudience`). */
     readonly address: string;
@@ -42,6 +47,7 @@ export interface StartedDomain {
   readonly plan: LocalDomainPlan;
   readonly server: { readonly socketPath: string };
   readonly agent: { readonly endpoint: string };
+  readonly registry?: { readonly url: string };
   readonly apiserver?: { readonly address: string };
 }
 
@@ -51,7 +57,7 @@ export function localEndpoints(layout: LocalStateLayout, domains: readonly Start
     stateDir: layout.root,
     socketDir: layout.socketDir,
     trustDomains: Object.fromEntries(
-      domains.map(({ plan, server, agent, apiserver }) => [
+      domains.map(({ plan, server, agent, registry, apiserver }) => [
         plan.td.name,
         {
           workloadApi: agent.endpoint,
@@ -59,6 +65,7 @@ export function localEndpoints(layout: LocalStateLayout, domains: readonly Start
           ...(plan.td.bundleEndpoint?.url !== undefined && { bundleEndpoint: plan.td.bundleEndpoint.url }),
           upstreamCaCertificate: path.join(plan.upstreamCaDir, 'tls.crt'),
           dirctl: { spiffeId: plan.td.directoryClient.spiffeId, svidHint: SVID_HINTS.dirctl },
+          ...(registry && { registry: registry.url }),
           ...(plan.apiserver &&
             apiserver && {
               apiserver: {

@@ -4,7 +4,8 @@
  * CA, an https_spiffe bundle endpoint) and a join-token agent with the unix workload attestor; federation
  * relationships created through the server API and seeded with the peers' upstream roots (what a
  * ClusterFederatedTrustDomain with `trustDomainBundle` does on Kubernetes); registration entries for the
- * apiserver (selected by its own copy of Node) and dirctl (any other process of the user); then the apiserver.
+ * apiserver (selected by its own copy of Node) and dirctl (any other process of the user); then, where the
+ * domain runs a Directory, its OCI registry (trusting only its apiserver's token key) and its apiserver.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,8 +15,9 @@ import { loadOrCreateUpstreamCas } from '../federation/ca-folder';
 import type { Topology } from '../topology/model';
 import { resolveTopology } from '../topology/resolve';
 import type { TopologySpec } from '../topology/spec';
+import { RegistryProcess } from '../registry/process';
 import { prepareApiServerExecutable } from './apiserver-executable';
-import { ApiServerProcess } from './apiserver-process';
+import { ApiServerProcess, ensureRegistryTokenKey } from './apiserver-process';
 import { localEndpoints, writeEndpoints, type LocalEndpoints } from './endpoints';
 import { InstanceLock } from './instance-lock';
 import { checkRunsLocally, type LocalDomainPlan, type LocalDomainPorts, localTopology, planLocalFederation } from './plan';
@@ -41,6 +43,8 @@ export interface LocalDomain {
   readonly plan: LocalDomainPlan;
   readonly server: SpireServerProcess;
   readonly agent: SpireAgentProcess;
+  /** With the apiserver: the registry its records are in. */
+  readonly registry?: RegistryProcess;
   readonly apiserver?: ApiServerProcess;
 }
 
@@ -96,7 +100,7 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
   const processes: Array<{ stop(): Promise<void> }> = [];
   const unwatch = watchSupervisedProcesses((live) => lock.update(live.filter((record) => startedHere(layout, record))));
   const teardown = async () => {
-    // Reverse start order: the apiserver before the agents, the agents before the servers.
+    // Reverse start order: the apiservers before their registries, those before the agents, the agents before the servers.
     for (const child of [...processes].reverse()) await child.stop();
     unwatch();
     rmSync(layout.endpointsFile, { force: true });
@@ -151,6 +155,15 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
       () => startEach(plans, processes, (plan, i) => startPlannedAgent(plan, servers[i]!)),
       () => `SPIRE agents attested: ${plans.map((plan) => plan.td.name).join(', ')}`,
     );
+    const directories = plans.filter((plan) => plan.apiserver);
+    const registries = await progress.step(
+      'starting the OCI registries',
+      () => startEach(directories, processes, startPlannedRegistry),
+      () =>
+        `OCI registries serving, each trusting only its apiserver's token key: ` +
+        directories.map((plan) => `${plan.td.name} (${plan.apiserver!.registry.url})`).join(', '),
+    );
+    const registryOf = (plan: LocalDomainPlan) => registries[directories.indexOf(plan)];
     const apiservers: Array<ApiServerProcess | undefined> = [];
     for (const [i, plan] of plans.entries()) {
       const apiserverPlan = plan.apiserver;
@@ -163,7 +176,9 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
               processes.push(apiserver);
               return apiserver;
             },
-            (apiserver) => `apiserver of ${plan.td.name} serving as ${apiserverPlan.spiffeId} on ${apiserver.address}`,
+            (apiserver) =>
+              `apiserver of ${plan.td.name} serving as ${apiserverPlan.spiffeId} on ${apiserver.address}, records in ${apiserverPlan.registry.url}` +
+              (apiserverPlan.syncPeers.length > 0 ? `, may sync from ${apiserverPlan.syncPeers.join(', ')}` : ''),
           )),
       );
     }
@@ -172,6 +187,7 @@ export async function startLocalFederation(options: LocalFederationOptions = {})
       plan,
       server: servers[i]!,
       agent: agents[i]!,
+      ...(plan.apiserver && { registry: registryOf(plan) }),
       ...(apiservers[i] && { apiserver: apiservers[i] }),
     }));
     const endpoints = localEndpoints(layout, domains);
@@ -205,6 +221,21 @@ export async function seedFederation(server: SpireServerProcess, plan: LocalDoma
   }
 }
 
+/** The registry of a planned Directory: token auth against its apiserver, trusting that apiserver's key alone. */
+function startPlannedRegistry(plan: LocalDomainPlan): Promise<RegistryProcess> {
+  const apiserver = plan.apiserver;
+  if (!apiserver) throw new Error(`${plan.td.name} runs no apiserver, so it has no registry`);
+  return RegistryProcess.start({
+    dir: apiserver.registry.dir,
+    listen: apiserver.registry.address,
+    tokenRealm: apiserver.registry.tokenRealm,
+    service: apiserver.registry.service,
+    trustedKeys: [ensureRegistryTokenKey(apiserver.registryTokenKeyFile)],
+    // The record store deletes manifests (Delete); without it the registry refuses.
+    deleteEnabled: true,
+  });
+}
+
 async function startPlannedAgent(plan: LocalDomainPlan, server: SpireServerProcess): Promise<SpireAgentProcess> {
   return SpireAgentProcess.start({
     td: plan.td,
@@ -236,7 +267,7 @@ async function startEach<T extends { stop(): Promise<void> }>(
 
 /** All ports at once (ports allocated in separate calls could coincide), by trust domain. */
 async function allocatePorts(topology: Topology): Promise<Record<string, LocalDomainPorts>> {
-  const free = await freePorts(topology.trustDomains.reduce((n, td) => n + (td.apiserver ? 6 : 4), 0));
+  const free = await freePorts(topology.trustDomains.reduce((n, td) => n + (td.apiserver ? 7 : 4), 0));
   const next = () => free.shift()!;
   return Object.fromEntries(
     topology.trustDomains.map((td) => {
@@ -245,7 +276,7 @@ async function allocatePorts(topology: Topology): Promise<Record<string, LocalDo
         serverHealth: next(),
         bundleEndpoint: next(),
         agentHealth: next(),
-        ...(td.apiserver && { apiserver: { grpc: next(), http: next() } }),
+        ...(td.apiserver && { apiserver: { grpc: next(), http: next(), registry: next() } }),
       };
       return [td.name, ports];
     }),

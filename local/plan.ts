@@ -1,10 +1,12 @@
 /**
  * Local mode, planned without touching anything: the topology adapted to run on 127.0.0.1, and for each
- * trust domain its folders, ports, seeded federation relationships, registration entries and apiserver.
+ * trust domain its folders, ports, seeded federation relationships, registration entries, and its Directory:
+ * the apiserver and the OCI registry that stores its records.
  */
 import path from 'node:path';
+import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import type { Topology, TrustDomain } from '../topology/model';
-import { withBundleEndpoints } from '../topology/adjust';
+import { mapTrustDomains, withBundleEndpoints } from '../topology/adjust';
 import { bundleEndpointUrlOf, TopologyError, type TopologyProblem } from '../topology/resolve';
 import { LOCAL_APISERVER_TLS_SERVER_NAME, localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
 import { LOOPBACK } from '../spire/process/ports';
@@ -16,8 +18,8 @@ export interface LocalDomainPorts {
   readonly serverHealth: number;
   readonly bundleEndpoint: number;
   readonly agentHealth: number;
-  /** Present when the domain runs an apiserver. */
-  readonly apiserver?: { readonly grpc: number; readonly http: number };
+  /** Present when the domain runs an apiserver: its listeners and its registry's. */
+  readonly apiserver?: { readonly grpc: number; readonly http: number; readonly registry: number };
 }
 
 export interface SeededRelationship extends FederationRelationship {
@@ -37,6 +39,28 @@ export interface LocalApiServerPlan {
   readonly svidHint: string;
   /** The audience JWT-SVIDs for this apiserver carry: its own SPIFFE ID. */
   readonly jwtAudience: string;
+  /** The EC P-256 key (PEM) that signs the registry's bearer tokens; made once, kept with mode 0600. */
+  readonly registryTokenKeyFile: string;
+  /** The OCI registry the apiserver stores its records in. */
+  readonly registry: LocalRegistryPlan;
+  /**
+   * The Directories this one may sync from: of each federated domain that runs one, its apiserver's gRPC
+   * address and SPIFFE ID, as `<host:port>=<SPIFFE ID>` (the apiserver's `syncPeers`).
+   */
+  readonly syncPeers: readonly string[];
+}
+
+export interface LocalRegistryPlan {
+  /** Its config, JWKS, log and storage. */
+  readonly dir: string;
+  /** `127.0.0.1:<port>`: where it listens, and the apiserver's `registryAddress`. */
+  readonly address: string;
+  /** `http://127.0.0.1:<port>`: the apiserver's `storeRegistryUrl`. */
+  readonly url: string;
+  /** The apiserver's token service, where the registry sends clients for a bearer token. */
+  readonly tokenRealm: string;
+  /** The registry's `auth.token.service`, the `aud` of its tokens: one name per trust domain. */
+  readonly service: string;
 }
 
 export interface LocalDomainPlan {
@@ -80,13 +104,22 @@ export function checkRunsLocally(topology: Topology): void {
 
 /**
  * `topology` with every bundle endpoint on 127.0.0.1 at its allocated port, and every edge to a peer in
- * the topology pointing there, whatever URLs the topology gave (they are for Kubernetes).
+ * the topology pointing there, whatever URLs the topology gave (they are for Kubernetes); and every
+ * apiserver on the registry store, whatever store the topology gave: a Directory syncs from its peers by
+ * pulling their records from their OCI registries with credentials the peers' apiservers issue, so only
+ * Directories on a registry can be synced from (local mode runs the registry beside each apiserver).
  */
 export function localTopology(topology: Topology, ports: Readonly<Record<string, LocalDomainPorts>>): Topology {
-  return withBundleEndpoints(topology, (td) => {
+  const onLoopback = withBundleEndpoints(topology, (td) => {
     const port = portsOf(ports, td.name).bundleEndpoint;
     return { url: bundleEndpointUrl(port), port };
   });
+  return mapTrustDomains(onLoopback, (td) => (td.apiserver ? { ...td, apiserver: { ...td.apiserver, store: 'registry' } } : td));
+}
+
+/** The registry's token `service` (its tokens' audience) in a trust domain's local Directory. */
+export function localRegistryService(td: TrustDomain): string {
+  return `dirtk-registry.${td.name}`;
 }
 
 export interface LocalPlanInputs {
@@ -103,6 +136,13 @@ export interface LocalPlanInputs {
 /** The plan of a bootstrapped, locally runnable topology (see `bootstrapFederation`, `localTopology`). */
 export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs): LocalDomainPlan[] {
   const { layout, ports, upstreamCaDirs, uid, apiserverExecutable, x509SvidTtl } = inputs;
+  const byName = new Map(topology.trustDomains.map((td) => [td.name, td]));
+  const syncPeersOf = (td: TrustDomain) =>
+    td.federatesWith.flatMap((edge) => {
+      const peerApiserver = byName.get(edge.trustDomain)?.apiserver;
+      const peerPorts = ports[edge.trustDomain]?.apiserver;
+      return peerApiserver && peerPorts ? [`${LOOPBACK}:${peerPorts.grpc}=${peerApiserver.spiffeId}`] : [];
+    });
   return topology.trustDomains.map((td) => {
     const dir = path.join(layout.runDir, td.name);
     const domainPorts = portsOf(ports, td.name);
@@ -143,6 +183,15 @@ export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs)
             httpPort: apiserverPorts.http,
             svidHint: SVID_HINTS.apiserver,
             jwtAudience: td.apiserver.spiffeId,
+            registryTokenKeyFile: path.join(dir, 'apiserver', 'registry-token.key'),
+            registry: {
+              dir: path.join(dir, 'registry'),
+              address: `${LOOPBACK}:${apiserverPorts.registry}`,
+              url: `http://${LOOPBACK}:${apiserverPorts.registry}`,
+              tokenRealm: `http://${LOOPBACK}:${apiserverPorts.http}${REGISTRY_TOKEN_PATH}`,
+              service: localRegistryService(td),
+            },
+            syncPeers: syncPeersOf(td),
           },
         }),
     };

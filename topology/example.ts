@@ -1,9 +1,10 @@
 import type { TopologySpec } from './spec';
 
 /**
- * The example federation: `dir.example` runs the Directory apiserver, `dirctl.example` runs clients,
- * and each trusts the other. Bundle endpoints are NodePorts on the Kind control-plane nodes, which
- * reach each other by container name on the shared `kind` network.
+ * The example federation: both trust domains run a Directory apiserver and clients (dirctl), and each
+ * trusts the other, so each Directory serves the other's clients and can sync from the other's. Bundle
+ * endpoints are NodePorts on the Kind control-plane nodes, which reach each other by container name on
+ * the shared `kind` network.
  */
 export const EXAMPLE_FEDERATION: TopologySpec = {
   trustDomains: [
@@ -19,6 +20,7 @@ export const EXAMPLE_FEDERATION: TopologySpec = {
       clusterName: 'dirctl-example',
       bundleEndpoint: { url: 'https://dirctl-example-control-plane:32443' },
       federatesWith: [{ trustDomain: 'dir.example' }],
+      apiserver: {},
     },
   ],
 };

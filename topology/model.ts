@@ -1,7 +1,7 @@
 /**
  * The resolved topology: validated, with every default applied. Renderers consume only this.
  */
-import type { BundleEndpointProfile, CaKeyType, DatastoreSpec, LogLevel } from './spec';
+import type { ApiServerStore, BundleEndpointProfile, CaKeyType, DatastoreSpec, LogLevel } from './spec';
 
 export interface Topology {
   readonly trustDomains: readonly TrustDomain[];
@@ -92,6 +92,7 @@ interface FederationEdgeBase {
 
 export interface ApiServer {
   readonly serviceAccount: string;
+  readonly store: ApiServerStore;
   readonly replicas: number;
   readonly port: number;
   readonly serviceType: 'ClusterIP' | 'NodePort';

@@ -323,6 +323,7 @@ function resolveApiServer(
   const nodePort = td.apiserver?.nodePort;
   const apiserver: ApiServer = {
     serviceAccount,
+    store: td.apiserver?.store ?? 'filesystem',
     replicas: td.apiserver?.replicas ?? 1,
     port: td.apiserver?.port ?? DEFAULT_GRPC_PORT,
     serviceType: td.apiserver?.serviceType ?? 'ClusterIP',
@@ -331,8 +332,12 @@ function resolveApiServer(
     ...resolveApiServerImage(td.apiserver ?? {}, path, report),
   };
   checkDnsSubdomain(serviceAccount, `${path}.serviceAccount`, 'service account name', report);
-  if (apiserver.replicas !== 1) {
-    report(`${path}.replicas`, `${apiserver.replicas} replicas are not supported: the record store is a local directory that one apiserver process owns`);
+  checkPositiveInteger(apiserver.replicas, `${path}.replicas`, report);
+  if (apiserver.replicas > 1 && apiserver.store === 'filesystem') {
+    report(
+      `${path}.replicas`,
+      `${apiserver.replicas} replicas cannot share the filesystem store, a local directory that one apiserver process owns; use one replica or store: 'registry'`,
+    );
   }
   checkPort(apiserver.port, `${path}.port`, report);
   if (nodePort !== undefined) {

@@ -57,6 +57,7 @@ export const TOPOLOGY_SPEC_SCHEMA: JTDSchemaType<TopologySpec> = {
           apiserver: {
             optionalProperties: {
               serviceAccount: { type: 'string' },
+              store: { enum: ['filesystem', 'registry'] },
               replicas: { type: 'int32' },
               port: { type: 'int32' },
               serviceType: { enum: ['ClusterIP', 'NodePort'] },

@@ -258,6 +258,9 @@ export interface FederationEdgeSpec {
   readonly trustDomainBundle?: string;
 }
 
+/** Where the apiserver keeps its records: see `ApiServerSpec.store`. */
+export type ApiServerStore = 'filesystem' | 'registry';
+
 export interface ApiServerSpec {
   /**
    * The apiserver's service account, which becomes the path of its SPIFFE ID.
@@ -265,7 +268,13 @@ export interface ApiServerSpec {
    */
   readonly serviceAccount?: string;
   /**
-   * Apiserver replicas; only 1 is supported, since the record store is a local directory.
+   * Where the apiserver keeps its records: `filesystem`, a local directory one apiserver process owns, or
+   * `registry`, an OCI registry beside the apiserver (which makes the apiserver stateless).
+   * @default 'filesystem'
+   */
+  readonly store?: ApiServerStore;
+  /**
+   * Apiserver replicas; more than one needs `store: 'registry'`, since a filesystem store is a local directory.
    * @default 1
    */
   readonly replicas?: number;

@@ -28,8 +28,8 @@ const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: reado
   { folder: 'apps/apiserver/src', mayImport: [SPIFFE, API] },
   { folder: 'apps/dirctl/src', mayImport: [SPIFFE, API] },
   { folder: 'apps/synth', mayImport: ['topology', 'federation', 'constructs'] },
-  // Local mode runs the apps: the tour drives dirctl in-process.
-  { folder: 'local', mayImport: ['topology', 'federation', 'spire', 'tools/paths.ts', 'apps/dirctl/src', SPIFFE, API] },
+  // Local mode runs the apps (the tour drives dirctl in-process) and each Directory's registry.
+  { folder: 'local', mayImport: ['topology', 'federation', 'spire', 'registry', 'tools/paths.ts', 'apps/dirctl/src', SPIFFE, API] },
   { folder: 'kind', mayImport: ['topology', 'federation', 'spire', 'constructs', 'stacks', 'apps/synth', 'tools', SPIFFE, API] },
 ];
 

@@ -118,6 +118,7 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
       'kind-dirctl-example spire-system statefulset/spire-server',
       'kind-dirctl-example spire-agent daemonset/spire-agent',
       'kind-dirctl-example spire-agent daemonset/spiffe-csi-driver',
+      'kind-dirctl-example dir deployment/dir-apiserver',
     ]);
   });
 
@@ -130,22 +131,48 @@ describe('kind:test', () => {
   const options = planOptions('kubectl');
   const plan = planTest(options);
 
-  it('runs the apiserver’s own domain first, each Job after removing the previous run’s, and judges after both finished', () => {
+  it('runs per apiserver its own domain’s Job first, each Job after removing the previous run’s, and judges after all finished', () => {
     const steps = plan.steps.map(line);
     const cluster = (c: string, rest: string) => steps.findIndex((text) => inCluster(c, rest).test(text));
+    const jobIn = (c: string, caller: string, server: string) => [
+      cluster(c, `--namespace dir delete job dirtk-verify-${server.replace('.', '-')} `),
+      cluster(c, `apply --server-side -f \\S+/verification/${caller}\\.calls\\.${server}\\.yaml`),
+      cluster(c, `--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-verify-${server.replace('.', '-')} `),
+    ];
     const order = [
       cluster('dir-example', 'get nodes'),
+      cluster('dirctl-example', 'get nodes'),
       steps.indexOf('Write the verification Jobs'),
-      cluster('dir-example', '--namespace dir delete job dirtk-verify'),
-      cluster('dir-example', 'apply --server-side -f \\S+/verification/dir.example.yaml'),
-      cluster('dir-example', '--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-verify'),
-      cluster('dirctl-example', '--namespace dir delete job dirtk-verify'),
-      cluster('dirctl-example', 'apply --server-side -f \\S+/verification/dirctl.example.yaml'),
-      cluster('dirctl-example', '--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-verify'),
+      ...jobIn('dir-example', 'dir.example', 'dir.example'),
+      ...jobIn('dirctl-example', 'dirctl.example', 'dir.example'),
+      ...jobIn('dirctl-example', 'dirctl.example', 'dirctl.example'),
+      ...jobIn('dir-example', 'dir.example', 'dirctl.example'),
       steps.indexOf('Compare each call with the cross-domain matrix'),
     ];
     expect(order).toEqual([...order.keys()].map((i) => i + 1));
-    expect(plan.steps.filter((step) => step.kind === 'poll')).toHaveLength(2);
+    expect(plan.steps.filter((step) => step.kind === 'poll')).toHaveLength(4);
+  });
+
+  it('with local images, runs the image-tie Job of every apiserver after the verification Jobs', () => {
+    const pinned = planTest({
+      ...options,
+      localImages: {
+        nodeImage: 'kindest/node:local',
+        patch: (config) => config,
+        workloadImages: [],
+        apiserver: { image: 'dirtk/apiserver:5a5a', imageId: `sha256:${'5a'.repeat(32)}`, impostor: 'dirtk/apiserver-impostor:5a5a' },
+      },
+    });
+    const applied = pinned.steps.map(line).filter((text) => / apply --server-side -f \S+\/verification\//.test(text));
+    expect(applied.map((text) => text.replace(/^.*--context (\S+) apply --server-side -f \S+\/verification\/(\S+)$/, '$1 $2'))).toEqual([
+      'kind-dir-example dir.example.calls.dir.example.yaml',
+      'kind-dirctl-example dirctl.example.calls.dir.example.yaml',
+      'kind-dirctl-example dirctl.example.calls.dirctl.example.yaml',
+      'kind-dir-example dir.example.calls.dirctl.example.yaml',
+      'kind-dir-example dir.example.image-tie.yaml',
+      'kind-dirctl-example dirctl.example.image-tie.yaml',
+    ]);
+    expect(pinned.steps.filter((step) => step.kind === 'poll')).toHaveLength(6);
   });
 });
 

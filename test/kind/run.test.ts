@@ -13,8 +13,9 @@ import { PROJECT_ROOT } from '../../tools/paths';
 import { planOptions, podList, tempDir } from './fixtures';
 
 /**
- * Records its argv in $FAKE_LOG, then answers like a cluster: node addresses, the verification pod of each
- * context from $FAKE_PODS/<context>.json, and everything else with success.
+ * Records its argv in $FAKE_LOG, then answers like a cluster: node addresses, the pod of each verification
+ * Job from $FAKE_PODS/<context>.<job name>.json (all of the context's without a Job selector), and everything
+ * else with success.
  */
 const FAKE = `#!/usr/bin/env node
 const fs = require('fs');
@@ -24,7 +25,14 @@ fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify([path.basename(process.ar
 const context = args[args.indexOf('--context') + 1];
 const has = (word) => args.includes(word);
 if (has('nodes')) process.stdout.write(context === 'kind-dir-example' ? '172.18.0.2' : '172.18.0.3');
-else if (has('pods') && has('json')) process.stdout.write(fs.readFileSync(path.join(process.env.FAKE_PODS, context + '.json')));
+else if (has('pods') && has('json')) {
+  const selector = args.find((arg) => arg.startsWith('batch.kubernetes.io/job-name='));
+  const files = selector
+    ? [context + '.' + selector.split('=')[1] + '.json']
+    : fs.readdirSync(process.env.FAKE_PODS).filter((file) => file.startsWith(context + '.')).sort();
+  const items = files.flatMap((file) => JSON.parse(fs.readFileSync(path.join(process.env.FAKE_PODS, file), 'utf8')).items);
+  process.stdout.write(JSON.stringify({ items }));
+}
 else if (has('logs')) process.stdout.write('error: PERMISSION_DENIED: push is not allowed for spiffe://dirctl.example/ns/dir/sa/dirctl\\n');
 `;
 
@@ -48,7 +56,9 @@ beforeEach(() => {
 afterEach(() => Object.assign(process.env, saved));
 
 const calls = (): string[][] => readFileSync(process.env.FAKE_LOG!, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-const pods = (context: string, list: string) => writeFileSync(path.join(dir, 'pods', `${context}.json`), list);
+const pods = (context: string, job: string, list: string) => writeFileSync(path.join(dir, 'pods', `${context}.${job}.json`), list);
+const OWN_PASSES = podList('Succeeded', { push: 0, pull: 0, lookup: 0, credentials: 0, 'sync-list': 0 }, ['push']);
+const FEDERATED_PASSES = podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 107 });
 const write = (line: string) => output.push(line);
 /** The output one line each (the table is written in one piece). */
 const lines = () => output.join('\n').split('\n');
@@ -68,39 +78,52 @@ describe('running a plan', () => {
     expect(output.at(-1)).toMatch(/^kind:down finished in \d+s\.$/);
   });
 
-  it('kind:test passes the node address to the Jobs and prints the table of matching calls', async () => {
-    pods('kind-dir-example', podList('Succeeded', { push: 0, pull: 0, lookup: 0, credentials: 0, 'sync-list': 0 }, ['push']));
-    pods('kind-dirctl-example', podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 107 }));
+  it('kind:test passes each apiserver’s node address to the Jobs calling it and prints the table of matching calls', async () => {
+    pods('kind-dir-example', 'dirtk-verify-dir-example', OWN_PASSES);
+    pods('kind-dirctl-example', 'dirtk-verify-dir-example', FEDERATED_PASSES);
+    pods('kind-dirctl-example', 'dirtk-verify-dirctl-example', OWN_PASSES);
+    pods('kind-dir-example', 'dirtk-verify-dirctl-example', FEDERATED_PASSES);
     const options = planOptions('kubectl');
 
     expect(await runPlan(planTest(options), PROJECT_ROOT, write)).toBe(true);
-    expect(readFileSync(kindState(options.stateDir).verificationFile('dirctl.example'), 'utf8')).toContain('- 172.18.0.2:30888\n');
+    const state = kindState(options.stateDir);
+    expect(readFileSync(state.verificationFile('dirctl.example', 'dir.example'), 'utf8')).toContain('- 172.18.0.2:30888\n');
+    expect(readFileSync(state.verificationFile('dir.example', 'dirctl.example'), 'utf8')).toContain('- 172.18.0.3:30888\n');
+    const job = [
+      '--namespace dir',
+      'apply --server-side',
+      '--namespace dir',
+    ];
     expect(calls().map((argv) => argv.slice(4, 7).join(' '))).toEqual([
       'kind-dir-example get nodes',
-      'kind-dir-example --namespace dir',
-      'kind-dir-example apply --server-side',
-      'kind-dir-example --namespace dir',
-      'kind-dirctl-example --namespace dir',
-      'kind-dirctl-example apply --server-side',
-      'kind-dirctl-example --namespace dir',
+      'kind-dirctl-example get nodes',
+      ...job.map((rest) => `kind-dir-example ${rest}`),
+      ...job.map((rest) => `kind-dirctl-example ${rest}`),
+      ...job.map((rest) => `kind-dirctl-example ${rest}`),
+      ...job.map((rest) => `kind-dir-example ${rest}`),
     ]);
-    expect(lines().filter((line) => / ok$/.test(line))).toHaveLength(10);
+    expect(lines().filter((line) => / ok$/.test(line))).toHaveLength(20);
     expect(output).toContain('Every call got the outcome the cross-domain matrix expects.');
   });
 
   it('kind:test fails on a mismatch, after the table, with the diagnostics of both clusters', async () => {
-    pods('kind-dir-example', podList('Succeeded', { push: 0, pull: 0, lookup: 0, credentials: 0, 'sync-list': 0 }, ['push']));
-    pods('kind-dirctl-example', podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 0 }));
+    pods('kind-dir-example', 'dirtk-verify-dir-example', OWN_PASSES);
+    pods('kind-dirctl-example', 'dirtk-verify-dir-example', podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 0 }));
+    pods('kind-dirctl-example', 'dirtk-verify-dirctl-example', OWN_PASSES);
+    pods('kind-dir-example', 'dirtk-verify-dirctl-example', FEDERATED_PASSES);
 
     expect(await runPlan(planTest(planOptions('kubectl')), PROJECT_ROOT, write)).toBe(false);
     expect(lines().filter((line) => line.endsWith('MISMATCH'))).toEqual([
-      'dirctl.example  dir.example  push         denied (exit 107)  allowed (exit 0)   MISMATCH',
+      'dirctl.example  dir.example     push         denied (exit 107)  allowed (exit 0)   MISMATCH',
     ]);
-    expect(output).toContain('1 of 10 calls did not get the expected outcome');
+    expect(output).toContain('1 of 20 calls did not get the expected outcome');
     expect(output).toContain('--- Diagnostics of dir-example ---');
     expect(output).toContain('--- Diagnostics of dirctl-example ---');
     const logCalls = calls().filter((argv) => argv.includes('logs'));
+    // Every container that exited non-zero, denied as expected or not: dir.example's Job against dirctl.example's apiserver too.
     expect(logCalls.map((argv) => argv.slice(4).join(' '))).toEqual([
+      'kind-dir-example --namespace dir logs dirtk-verify-x7k2p --container sync-list --tail=100',
+      'kind-dir-example --namespace dir logs dirtk-verify-x7k2p --container push --tail=100',
       'kind-dirctl-example --namespace dir logs dirtk-verify-x7k2p --container sync-list --tail=100',
     ]);
     expect(output.at(-1)).toMatch(/^kind:test failed after \d+s\.$/);
@@ -110,7 +133,7 @@ describe('running a plan', () => {
     writeFileSync(path.join(dir, 'bin', 'kubectl'), '#!/bin/sh\necho "Unable to connect to the server" >&2\nexit 1\n');
     expect(await runPlan(planTest(planOptions('kubectl')), PROJECT_ROOT, write)).toBe(false);
     expect(output).toContain('Step 2 failed: kubectl exited with code 1');
-    expect(output.filter((line) => line.startsWith('==> '))).toEqual(['==> [1/10] Check the programs on PATH: kubectl', '==> [2/10] Read the node address of dir-example']);
+    expect(output.filter((line) => line.startsWith('==> '))).toEqual(['==> [1/17] Check the programs on PATH: kubectl', '==> [2/17] Read the node address of dir-example']);
     expect(output.filter((line) => line.startsWith('(cannot list the pods of'))).toEqual([
       '(cannot list the pods of dir-example: kubectl exited with code 1: Unable to connect to the server)',
       '(cannot list the pods of dirctl-example: kubectl exited with code 1: Unable to connect to the server)',

@@ -105,15 +105,17 @@ describe('the Kind topology, as kind:up writes it', () => {
     ]);
   });
 
-  it('exposes the apiserver on node port 30888 through the Service of the synthesized manifests', () => {
+  it('exposes each apiserver on node port 30888 of its cluster through the Service of the synthesized manifests', () => {
     expect(topology.trustDomains.map((td) => [td.name, td.apiserver && { serviceType: td.apiserver.serviceType, nodePort: td.apiserver.nodePort }])).toEqual([
       ['dir.example', { serviceType: 'NodePort', nodePort: 30888 }],
-      ['dirctl.example', undefined],
+      ['dirctl.example', { serviceType: 'NodePort', nodePort: 30888 }],
     ]);
-    const services = synthesized('dir.example').filter((object) => object.kind === 'Service' && object.metadata.namespace === 'dir');
-    expect(services.map((service) => [service.metadata.name, service.spec.type, service.spec.ports])).toEqual([
-      ['dir-apiserver', 'NodePort', [{ name: 'grpc', port: 8888, targetPort: 'grpc', protocol: 'TCP', nodePort: 30888 }]],
-    ]);
+    for (const td of ['dir.example', 'dirctl.example']) {
+      const services = synthesized(td).filter((object) => object.kind === 'Service' && object.metadata.namespace === 'dir');
+      expect(services.map((service) => [service.metadata.name, service.spec.type, service.spec.ports])).toEqual([
+        ['dir-apiserver', 'NodePort', [{ name: 'grpc', port: 8888, targetPort: 'grpc', protocol: 'TCP', nodePort: 30888 }]],
+      ]);
+    }
   });
 
   it('seeds each federation edge with the peer’s upstream root (the zero-touch bootstrap)', () => {

@@ -44,21 +44,40 @@ const METHOD: Record<string, string> = {
 };
 
 describe('the verification Jobs', () => {
-  it('run in the apiserver’s own domain first, then in the federated one', () => {
+  it('run per apiserver, in its own domain first, then in the federated one', () => {
     expect(JOBS.map((job) => [job.caller.name, job.server.name, job.relation])).toEqual([
       ['dir.example', 'dir.example', 'own'],
       ['dirctl.example', 'dir.example', 'federated'],
+      ['dirctl.example', 'dirctl.example', 'own'],
+      ['dir.example', 'dirctl.example', 'federated'],
     ]);
   });
 
-  it.each(JOBS.map((job) => [job.caller.name, job]))('in %s: a ConfigMap and a Job, valid for the Kubernetes schema', (_, job) => {
+  it('name each Job after the apiserver it calls, so that a caller’s Jobs in one namespace stay apart', () => {
+    expect(JOBS.map((job) => [job.caller.name, jobOf(job).metadata.name])).toEqual([
+      ['dir.example', 'dirtk-verify-dir-example'],
+      ['dirctl.example', 'dirtk-verify-dir-example'],
+      ['dirctl.example', 'dirtk-verify-dirctl-example'],
+      ['dir.example', 'dirtk-verify-dirctl-example'],
+    ]);
+  });
+
+  it('refuse a topology without an apiserver', () => {
+    expect(() => verificationJobs(resolveTopology({ trustDomains: [{ name: 'solo.example', clusterName: 'solo' }] }))).toThrow(
+      'the Kind verification needs a trust domain with an apiserver; the topology has none',
+    );
+  });
+
+  const labelled = JOBS.map((job) => [`${job.caller.name} → ${job.server.name}`, job] as const);
+
+  it.each(labelled)('%s: a ConfigMap and a Job, valid for the Kubernetes schema', (_, job) => {
     const manifests = manifestsOf(job);
     expect(manifests.map((object) => object.kind)).toEqual(['ConfigMap', 'Job']);
     expect(() => new ConfigMap(manifests[0] as never).validate()).not.toThrow();
     expect(() => new Job(manifests[1] as never).validate()).not.toThrow();
   });
 
-  it.each(JOBS.map((job) => [job.caller.name, job]))('in %s: runs as dirctl with the client identity’s Workload API mount, and only node and dirctl', (_, job) => {
+  it.each(labelled)('%s: runs as dirctl with the client identity’s Workload API mount, and only node and dirctl', (_, job) => {
     const client = new DirectoryClientIdentity(new Chart(new App(), 'expected'), 'DirectoryClient', { trustDomain: job.caller });
     const asJson = (value: unknown) => JSON.parse(JSON.stringify(value));
     const spec = podSpec(job);
@@ -72,7 +91,7 @@ describe('the verification Jobs', () => {
       expect(container.command).toEqual(['node', DIRECTORY_IMAGE.dirctlEntry]);
       expect(container.env).toEqual([asJson(client.workloadApi.env)]);
       expect(container.volumeMounts).toContainEqual(asJson(client.workloadApi.volumeMount));
-      expect(container.args).toEqual(expect.arrayContaining(['--server-trust-domain', 'dir.example', '--json']));
+      expect(container.args).toEqual(expect.arrayContaining(['--server-trust-domain', job.server.name, '--json']));
     }
   });
 
@@ -80,6 +99,8 @@ describe('the verification Jobs', () => {
     const server = (job: VerificationJob) => allContainers(job).map((container) => container.args[container.args.indexOf('--server') + 1]);
     expect(new Set(server(JOBS[0]!))).toEqual(new Set(['dir-apiserver.dir.svc:8888']));
     expect(new Set(server(JOBS[1]!))).toEqual(new Set([`${NODE}:30888`]));
+    expect(new Set(server(JOBS[2]!))).toEqual(new Set(['dir-apiserver.dir.svc:8888']));
+    expect(new Set(server(JOBS[3]!))).toEqual(new Set([`${NODE}:30888`]));
   });
 
   it('refuses to send the peer cluster to an apiserver without a fixed node port', () => {
@@ -88,26 +109,36 @@ describe('the verification Jobs', () => {
   });
 
   it('expects exactly what the deployed default policy decides for each call', () => {
-    const engine = new AuthzEngine(parseYamlPolicy(ApiServerPolicy.default().text, 'policy.yaml'), TrustDomain.parse('dir.example'));
-    const rows = JOBS.flatMap((job) =>
-      job.checks.map((check) => {
+    const rows = JOBS.flatMap((job) => {
+      const engine = new AuthzEngine(parseYamlPolicy(ApiServerPolicy.default().text, 'policy.yaml'), TrustDomain.parse(job.server.name));
+      return job.checks.map((check) => {
         const caller = SpiffeId.parse(`spiffe://${job.caller.name}/ns/${job.caller.namespaces.directory}/sa/dirctl`);
-        return [job.caller.name, check.name, check.expected, engine.decide(caller, METHOD[check.name]!).allowed ? 'allowed' : 'denied'];
-      }),
-    );
-    expect(rows.map(([caller, call, expected]) => [caller, call, expected])).toEqual([
-      ['dir.example', 'push', 'allowed'],
-      ['dir.example', 'pull', 'allowed'],
-      ['dir.example', 'lookup', 'allowed'],
-      ['dir.example', 'credentials', 'allowed'],
-      ['dir.example', 'sync-list', 'allowed'],
-      ['dirctl.example', 'pull', 'allowed'],
-      ['dirctl.example', 'lookup', 'allowed'],
-      ['dirctl.example', 'credentials', 'allowed'],
-      ['dirctl.example', 'sync-list', 'denied'],
-      ['dirctl.example', 'push', 'denied'],
+        return [job.caller.name, job.server.name, check.name, check.expected, engine.decide(caller, METHOD[check.name]!).allowed ? 'allowed' : 'denied'];
+      });
+    });
+    expect(rows.map(([caller, server, call, expected]) => [caller, server, call, expected])).toEqual([
+      ['dir.example', 'dir.example', 'push', 'allowed'],
+      ['dir.example', 'dir.example', 'pull', 'allowed'],
+      ['dir.example', 'dir.example', 'lookup', 'allowed'],
+      ['dir.example', 'dir.example', 'credentials', 'allowed'],
+      ['dir.example', 'dir.example', 'sync-list', 'allowed'],
+      ['dirctl.example', 'dir.example', 'pull', 'allowed'],
+      ['dirctl.example', 'dir.example', 'lookup', 'allowed'],
+      ['dirctl.example', 'dir.example', 'credentials', 'allowed'],
+      ['dirctl.example', 'dir.example', 'sync-list', 'denied'],
+      ['dirctl.example', 'dir.example', 'push', 'denied'],
+      ['dirctl.example', 'dirctl.example', 'push', 'allowed'],
+      ['dirctl.example', 'dirctl.example', 'pull', 'allowed'],
+      ['dirctl.example', 'dirctl.example', 'lookup', 'allowed'],
+      ['dirctl.example', 'dirctl.example', 'credentials', 'allowed'],
+      ['dirctl.example', 'dirctl.example', 'sync-list', 'allowed'],
+      ['dir.example', 'dirctl.example', 'pull', 'allowed'],
+      ['dir.example', 'dirctl.example', 'lookup', 'allowed'],
+      ['dir.example', 'dirctl.example', 'credentials', 'allowed'],
+      ['dir.example', 'dirctl.example', 'sync-list', 'denied'],
+      ['dir.example', 'dirctl.example', 'push', 'denied'],
     ]);
-    for (const [caller, call, expected, decided] of rows) expect(decided, `${caller} ${call}`).toBe(expected);
+    for (const [caller, server, call, expected, decided] of rows) expect(decided, `${caller} → ${server} ${call}`).toBe(expected);
   });
 
   it('has one container per call, named after it, the own domain’s push first as an init container', () => {

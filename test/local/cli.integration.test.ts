@@ -94,11 +94,17 @@ describe('npm start', () => {
     const stateDir = path.join(scratch, 'down');
     const first = cli('main', ['--state-dir', stateDir]);
     await first.waitFor(/running; endpoints in .*Stop with Ctrl-C or `npm run local:down`/);
-    expect(tourRowsPassed(first.output())).toBe(8);
-    expect(first.output()).toMatch(/^\[ *\d+\.\ds\] apiserver of dir\.example serving as spiffe:\/\/dir\.example\/ns\/dir\/sa\/dir-apiserver on 127\.0\.0\.1:\d+$/m);
+    // Both domains run a Directory: 4 calls of its own dirctl and 4 of the peer's, per apiserver.
+    expect(tourRowsPassed(first.output())).toBe(16);
+    expect(first.output()).toMatch(
+      /^\[ *\d+\.\ds\] OCI registries serving, each trusting only its apiserver's token key: dir\.example \(http:\/\/127\.0\.0\.1:\d+\), dirctl\.example \(http:\/\/127\.0\.0\.1:\d+\)$/m,
+    );
+    expect(first.output()).toMatch(
+      /^\[ *\d+\.\ds\] apiserver of dir\.example serving as spiffe:\/\/dir\.example\/ns\/dir\/sa\/dir-apiserver on 127\.0\.0\.1:\d+, records in http:\/\/127\.0\.0\.1:\d+, may sync from 127\.0\.0\.1:\d+=spiffe:\/\/dirctl\.example\/ns\/dir\/sa\/dir-apiserver$/m,
+    );
     expect(readEndpoints(path.join(stateDir, 'endpoints.json')).pid).toBe(first.child.pid);
     const processes = readLock(path.join(stateDir, 'local.lock'))!.processes;
-    expect(processes).toHaveLength(5);
+    expect(processes).toHaveLength(8);
 
     const second = cli('main', ['--state-dir', stateDir]);
     expect(await second.exited).toBe(1);
@@ -141,7 +147,7 @@ describe('npm start', () => {
     expect(await run.exited, run.output()).toBe(0);
     expect(run.output()).toMatch(/^call +caller +expected +actual$/m);
     expect(run.output()).toMatch(/^push dirctl\.example\.record\.json +spiffe:\/\/dirctl\.example\/ns\/dir\/sa\/dirctl +PERMISSION_DENIED +PERMISSION_DENIED +✓$/m);
-    expect(tourRowsPassed(run.output())).toBe(8);
+    expect(tourRowsPassed(run.output())).toBe(16);
     expect(existsSync(path.join(stateDir, 'local.lock'))).toBe(false);
   }, 120_000);
 });

@@ -57,10 +57,10 @@ describe('a SPIRE server bootstrapped with its peer upstream root', () => {
     const names = ['dir.example', 'dirctl.example'];
     const layout = localStateLayout(path.join(scratch, 'alone'), names);
     // Nothing will ever listen on dirctl.example's ports.
-    const [server1, health1, bundle1, agent1, grpc, http, server2, health2, bundle2, agent2] = await freePorts(10);
+    const [server1, health1, bundle1, agent1, grpc1, http1, registry1, server2, health2, bundle2, agent2, grpc2, http2, registry2] = await freePorts(14);
     const ports: Record<string, LocalDomainPorts> = {
-      'dir.example': { server: server1!, serverHealth: health1!, bundleEndpoint: bundle1!, agentHealth: agent1!, apiserver: { grpc: grpc!, http: http! } },
-      'dirctl.example': { server: server2!, serverHealth: health2!, bundleEndpoint: bundle2!, agentHealth: agent2! },
+      'dir.example': { server: server1!, serverHealth: health1!, bundleEndpoint: bundle1!, agentHealth: agent1!, apiserver: { grpc: grpc1!, http: http1!, registry: registry1! } },
+      'dirctl.example': { server: server2!, serverHealth: health2!, bundleEndpoint: bundle2!, agentHealth: agent2!, apiserver: { grpc: grpc2!, http: http2!, registry: registry2! } },
     };
     const cas = await loadOrCreateUpstreamCas(layout.upstreamCaDir, names);
     const topology = bootstrapFederation(localTopology(resolveTopology(EXAMPLE_FEDERATION), ports), {

@@ -30,6 +30,7 @@ import { whySpireIsUnavailable } from '../support/spire-available';
 
 const DOMAINS = ['dir.example', 'dirctl.example'] as const;
 const PEER = { 'dir.example': 'dirctl.example', 'dirctl.example': 'dir.example' } as const;
+const PEER_LISTS = { 'dir.example': ['dirctl.example'], 'dirctl.example': ['dir.example'] };
 /** Audit-logged server API methods that store a foreign bundle by hand, as `spire-server bundle set` does. */
 const BUNDLE_SET_METHODS = /"method":"(BatchSetFederatedBundle|BatchUpdateFederatedBundle|SetFederatedBundle|AppendBundle)"/;
 
@@ -106,7 +107,7 @@ afterAll(async () => {
 });
 
 describe('local mode of the example federation', () => {
-  it('writes endpoints.json with every socket, bundle endpoint and the apiserver, and a lock listing its processes', (context) => {
+  it('writes endpoints.json with every socket, bundle endpoint, apiserver and registry, and a lock listing its processes', (context) => {
     skipIfUnavailable(context);
     const endpoints = readEndpoints(path.join(stateDir, 'endpoints.json'));
     expect(endpoints).toEqual(federation.endpoints);
@@ -116,21 +117,25 @@ describe('local mode of the example federation', () => {
       expect(existsSync(domain.workloadApi.replace('unix://', ''))).toBe(true);
       expect(existsSync(domain.spireServerSocket)).toBe(true);
       expect(domain.bundleEndpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(domain.apiserver).toMatchObject({
+        address: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        spiffeId: `spiffe://${td}/ns/dir/sa/dir-apiserver`,
+      });
+      expect(domain.registry).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     }
-    expect(endpoints.trustDomains['dir.example']!.apiserver).toMatchObject({
-      address: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
-      spiffeId: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
-    });
-    expect(endpoints.trustDomains['dirctl.example']!.apiserver).toBeUndefined();
 
     const processes = readLock(path.join(stateDir, 'local.lock'))!.processes;
+    const registryOf = (td: string) => `Distribution registry on ${endpoints.trustDomains[td]!.registry!.replace('http://', '')}`;
     expect(processes.map((record) => record.name).sort()).toEqual([
       'SPIRE agent of dir.example',
       'SPIRE agent of dirctl.example',
       'SPIRE server of dir.example',
       'SPIRE server of dirctl.example',
-      'the apiserver',
-    ]);
+      'apiserver spiffe://dir.example/ns/dir/sa/dir-apiserver',
+      'apiserver spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+      registryOf('dir.example'),
+      registryOf('dirctl.example'),
+    ].sort());
     expect(processes.every((record) => isAlive(record.pid))).toBe(true);
   });
 
@@ -163,7 +168,7 @@ describe('local mode of the example federation', () => {
         entries: Array<{ hint?: string; federates_with?: string[] }>;
       };
       const workloads = entries.filter((entry) => entry.hint === 'dirctl' || entry.hint === 'apiserver');
-      expect(workloads.map((entry) => entry.hint).sort()).toEqual(td === 'dir.example' ? ['apiserver', 'dirctl'] : ['dirctl']);
+      expect(workloads.map((entry) => entry.hint).sort()).toEqual(['apiserver', 'dirctl']);
       expect(workloads.every((entry) => entry.federates_with?.join() === peer)).toBe(true);
 
       const workload = await source(td);
@@ -178,20 +183,35 @@ describe('local mode of the example federation', () => {
     }
   });
 
-  it('takes dirctl of both domains through the tour as the default policy says', async (context) => {
+  it('takes dirctl of both domains through the tour of both apiservers as the default policy says', async (context) => {
     skipIfUnavailable(context);
-    const rows = await runTour(federation.endpoints, { 'dir.example': ['dirctl.example'] }, path.join(stateDir, 'tour'));
+    const rows = await runTour(federation.endpoints, PEER_LISTS, path.join(stateDir, 'tour'));
+    const dir = 'spiffe://dir.example/ns/dir/sa/dirctl';
+    const dirctl = 'spiffe://dirctl.example/ns/dir/sa/dirctl';
+    const own = (caller: string) => ['push', 'pull', 'lookup', 'credentials'].map((call) => [call, caller, 'OK']);
+    const federated = (caller: string) => [['push', caller, 'PERMISSION_DENIED'], ...own(caller).slice(1)];
     expect(rows.map((row) => [row.call.split(' ')[0], row.caller, row.actual]), formatTourTable(rows)).toEqual([
-      ['push', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
-      ['pull', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
-      ['lookup', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
-      ['credentials', 'spiffe://dir.example/ns/dir/sa/dirctl', 'OK'],
-      ['push', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'PERMISSION_DENIED'],
-      ['pull', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'OK'],
-      ['lookup', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'OK'],
-      ['credentials', 'spiffe://dirctl.example/ns/dir/sa/dirctl', 'OK'],
+      ...own(dir),
+      ...federated(dirctl),
+      ...own(dirctl),
+      ...federated(dir),
     ]);
     expect(rows.every((row) => row.expected === row.actual)).toBe(true);
+  });
+
+  it('keeps each Directory’s records in its own registry, which takes only bearer tokens from its apiserver', async (context) => {
+    skipIfUnavailable(context);
+    for (const td of DOMAINS) {
+      const { registry, apiserver } = federation.endpoints.trustDomains[td]!;
+      const challenge = await fetch(`${registry}/v2/`);
+      expect(challenge.status).toBe(401);
+      expect(challenge.headers.get('www-authenticate')).toBe(
+        `Bearer realm="http://${apiserver!.http}/registry/token",service="dirtk-registry.${td}"`,
+      );
+      // The tour pushed a record to every apiserver: it is a repository of the registry, not a file of the apiserver.
+      const repositories = path.join(federation.domain(td).plan.apiserver!.registry.dir, 'storage', 'docker', 'registry', 'v2', 'repositories');
+      expect(existsSync(repositories), `${repositories} after the tour`).toBe(true);
+    }
   });
 
   it("gives any other process of the user dirctl's SVID and nothing else, hint or no hint; only the apiserver's own Node binary gets its identity", async (context) => {
@@ -244,7 +264,7 @@ describe('local mode of the example federation', () => {
     await expect(second).rejects.toThrow(AlreadyRunningError);
     await expect(second).rejects.toThrow(`(pid ${process.pid},`);
     expect(readEndpoints(path.join(stateDir, 'endpoints.json'))).toEqual(federation.endpoints);
-    expect(readLock(path.join(stateDir, 'local.lock'))?.processes).toHaveLength(5);
+    expect(readLock(path.join(stateDir, 'local.lock'))?.processes).toHaveLength(8);
   });
 
   // Last: it stops a server.

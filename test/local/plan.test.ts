@@ -12,8 +12,8 @@ import { checkRunsLocally, type LocalDomainPorts, localTopology, planLocalFedera
 import { localStateLayout } from '../../local/state';
 
 const PORTS: Record<string, LocalDomainPorts> = {
-  'dir.example': { server: 10001, serverHealth: 10002, bundleEndpoint: 10003, agentHealth: 10004, apiserver: { grpc: 10005, http: 10006 } },
-  'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004 },
+  'dir.example': { server: 10001, serverHealth: 10002, bundleEndpoint: 10003, agentHealth: 10004, apiserver: { grpc: 10005, http: 10006, registry: 10007 } },
+  'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004, apiserver: { grpc: 20005, http: 20006, registry: 20007 } },
 };
 const UID = 4242;
 const APISERVER_NODE = '/state/run/apiserver-bin/node';
@@ -60,6 +60,17 @@ describe('the topology on 127.0.0.1', () => {
     expect(edges.map((edge) => edge.bundleEndpointUrl)).toEqual(['https://127.0.0.1:20003', 'https://partner']);
   });
 
+  it('runs every apiserver on the registry store, whatever store the topology gave, and leaves domains without one alone', () => {
+    expect(resolveTopology(EXAMPLE_FEDERATION).trustDomains.map((td) => td.apiserver?.store)).toEqual(['filesystem', 'filesystem']);
+    expect(localTopology(resolveTopology(EXAMPLE_FEDERATION), PORTS).trustDomains.map((td) => td.apiserver?.store)).toEqual(['registry', 'registry']);
+    const clientsOnly: TopologySpec = {
+      trustDomains: [EXAMPLE_FEDERATION.trustDomains[0]!, { ...EXAMPLE_FEDERATION.trustDomains[1]!, apiserver: undefined }],
+    };
+    const [dir, dirctl] = localTopology(resolveTopology(clientsOnly), PORTS).trustDomains;
+    expect(dir!.apiserver).toEqual({ ...resolveTopology(EXAMPLE_FEDERATION).trustDomains[0]!.apiserver, store: 'registry' });
+    expect(dirctl!.apiserver).toBeUndefined();
+  });
+
   it('refuses peers outside the topology and https_web bundle endpoints', () => {
     const outside = resolveTopology({
       trustDomains: [{ name: 'dir.example', clusterName: 'dir', federatesWith: [{ trustDomain: 'partner.example', bundleEndpointUrl: 'https://partner.example' }] }],
@@ -94,7 +105,7 @@ describe('the local plan of the example federation', () => {
     expect(dir!.upstreamCaDir).toBe('/ca/dir.example');
   });
 
-  it('registers the apiserver in dir.example by its own Node binary, and dirctl in both domains by the user, each federating with the peer', () => {
+  it('registers the apiserver by its own Node binary and dirctl by the user in both domains, each federating with the peer', () => {
     const { plans } = examplePlan();
     const [dir, dirctl] = plans;
     const user = `unix:uid:${UID}`;
@@ -110,12 +121,20 @@ describe('the local plan of the example federation', () => {
       { parentId: 'spiffe://dir.example/local/node', spiffeId: 'spiffe://dir.example/ns/dir/sa/dirctl', selectors: [user], hint: 'dirctl', federatesWith: ['dirctl.example'] },
     ]);
     expect(dirctl!.entries).toEqual([
+      {
+        parentId: 'spiffe://dirctl.example/local/node',
+        spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+        selectors: [user, `unix:path:${APISERVER_NODE}`],
+        dnsNames: ['localhost'],
+        hint: 'apiserver',
+        federatesWith: ['dir.example'],
+      },
       { parentId: 'spiffe://dirctl.example/local/node', spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dirctl', selectors: [user], hint: 'dirctl', federatesWith: ['dir.example'] },
     ]);
     expect(dir!.nodeId).toBe('spiffe://dir.example/local/node');
   });
 
-  it('runs the apiserver where the topology puts it, from the binary its entry selects, with its own ID as JWT audience', () => {
+  it('runs each apiserver where the topology puts it, from the binary its entry selects, with its own ID as JWT audience, on its own registry, syncing from the other', () => {
     const { plans } = examplePlan();
     expect(plans[0]!.apiserver).toEqual({
       dir: '/state/run/dir.example/apiserver',
@@ -126,8 +145,59 @@ describe('the local plan of the example federation', () => {
       httpPort: 10006,
       svidHint: 'apiserver',
       jwtAudience: 'spiffe://dir.example/ns/dir/sa/dir-apiserver',
+      registryTokenKeyFile: '/state/run/dir.example/apiserver/registry-token.key',
+      registry: {
+        dir: '/state/run/dir.example/registry',
+        address: '127.0.0.1:10007',
+        url: 'http://127.0.0.1:10007',
+        tokenRealm: 'http://127.0.0.1:10006/registry/token',
+        service: 'dirtk-registry.dir.example',
+      },
+      syncPeers: ['127.0.0.1:20005=spiffe://dirctl.example/ns/dir/sa/dir-apiserver'],
     });
-    expect(plans[1]!.apiserver).toBeUndefined();
+    expect(plans[1]!.apiserver).toEqual({
+      dir: '/state/run/dirctl.example/apiserver',
+      executable: APISERVER_NODE,
+      spiffeId: 'spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+      tlsServerName: 'localhost',
+      grpcPort: 20005,
+      httpPort: 20006,
+      svidHint: 'apiserver',
+      jwtAudience: 'spiffe://dirctl.example/ns/dir/sa/dir-apiserver',
+      registryTokenKeyFile: '/state/run/dirctl.example/apiserver/registry-token.key',
+      registry: {
+        dir: '/state/run/dirctl.example/registry',
+        address: '127.0.0.1:20007',
+        url: 'http://127.0.0.1:20007',
+        tokenRealm: 'http://127.0.0.1:20006/registry/token',
+        service: 'dirtk-registry.dirctl.example',
+      },
+      syncPeers: ['127.0.0.1:10005=spiffe://dir.example/ns/dir/sa/dir-apiserver'],
+    });
+  });
+
+  it('lists as sync peers only the federated domains that run a Directory', async () => {
+    const spec: TopologySpec = {
+      trustDomains: [
+        { name: 'dir.example', clusterName: 'dir', federatesWith: [{ trustDomain: 'dirctl.example' }, { trustDomain: 'third.example' }], apiserver: {} },
+        { name: 'dirctl.example', clusterName: 'dirctl', federatesWith: [{ trustDomain: 'dir.example' }] },
+        { name: 'third.example', clusterName: 'third', federatesWith: [{ trustDomain: 'dir.example' }], apiserver: { serviceAccount: 'third-apiserver' } },
+      ],
+    };
+    const ports: Record<string, LocalDomainPorts> = {
+      ...PORTS,
+      'dirctl.example': { server: 20001, serverHealth: 20002, bundleEndpoint: 20003, agentHealth: 20004 },
+      'third.example': { server: 30001, serverHealth: 30002, bundleEndpoint: 30003, agentHealth: 30004, apiserver: { grpc: 30005, http: 30006, registry: 30007 } },
+    };
+    const topology = bootstrapFederation(localTopology(resolveTopology(spec), ports), { ...cas, 'third.example': await createUpstreamCa('third.example') });
+    const layout = localStateLayout('/state', ['dir.example', 'dirctl.example', 'third.example']);
+    const upstreamCaDirs = { 'dir.example': '/ca/dir', 'dirctl.example': '/ca/dirctl', 'third.example': '/ca/third' };
+    const plans = planLocalFederation(topology, { layout, ports, upstreamCaDirs, uid: UID, apiserverExecutable: APISERVER_NODE });
+    expect(plans.map((plan) => [plan.td.name, plan.apiserver?.syncPeers])).toEqual([
+      ['dir.example', ['127.0.0.1:30005=spiffe://third.example/ns/dir/sa/third-apiserver']],
+      ['dirctl.example', undefined],
+      ['third.example', ['127.0.0.1:10005=spiffe://dir.example/ns/dir/sa/dir-apiserver']],
+    ]);
   });
 });
 

@@ -25,7 +25,7 @@ function problemsOf(spec: TopologySpec): string[] {
 }
 
 describe('resolveTopology defaults', () => {
-  it('resolves the example federation with both bundle endpoints and the apiserver identity', () => {
+  it('resolves the example federation with both bundle endpoints and both apiserver identities', () => {
     const topology = resolveTopology(EXAMPLE_FEDERATION);
     const [dir, dirctl] = topology.trustDomains;
     expect(dir?.federatesWith).toEqual([
@@ -38,7 +38,8 @@ describe('resolveTopology defaults', () => {
     ]);
     expect(dir?.bundleEndpoint?.profile).toBe('https_spiffe');
     expect(dir?.apiserver?.spiffeId).toBe('spiffe://dir.example/ns/dir/sa/dir-apiserver');
-    expect(dirctl?.apiserver).toBeUndefined();
+    expect(dirctl?.apiserver?.spiffeId).toBe('spiffe://dirctl.example/ns/dir/sa/dir-apiserver');
+    expect([dir?.apiserver?.store, dirctl?.apiserver?.store]).toEqual(['filesystem', 'filesystem']);
     expect(dirctl?.controllerManager).toEqual({
       className: 'dir-spire',
       clusterName: 'dirctl-example',
@@ -73,6 +74,21 @@ describe('resolveTopology defaults', () => {
       bundleEndpointUrl: 'https://b.example.org',
       profile: 'https_web',
     });
+  });
+
+  it('keeps the records on the filesystem unless the spec asks for a registry, which alone allows several replicas', () => {
+    const apiservers = resolveTopology({
+      trustDomains: [
+        domain({ apiserver: {} }),
+        domain({ name: 'b.example', clusterName: 'b', apiserver: { store: 'registry' } }),
+        domain({ name: 'c.example', clusterName: 'c', apiserver: { store: 'registry', replicas: 3 } }),
+      ],
+    }).trustDomains.map((td) => td.apiserver);
+    expect(apiservers.map((apiserver) => [apiserver?.store, apiserver?.replicas])).toEqual([
+      ['filesystem', 1],
+      ['registry', 1],
+      ['registry', 3],
+    ]);
   });
 
   it('puts the apiserver behind a ClusterIP Service unless the spec asks for a NodePort', () => {
@@ -315,10 +331,16 @@ describe('resolveTopology rejects', () => {
       /namespaces\.agent: "dir" is also the directory namespace/,
     ],
     [
-      'more than one apiserver replica',
+      'more than one apiserver replica on the filesystem store',
       { trustDomains: [domain({ apiserver: { replicas: 2 } })] },
-      /apiserver\.replicas: 2 replicas are not supported: the record store is a local directory that one apiserver process owns/,
+      /apiserver\.replicas: 2 replicas cannot share the filesystem store, a local directory that one apiserver process owns; use one replica or store: 'registry'/,
     ],
+    [
+      'more than one apiserver replica on a filesystem store named explicitly',
+      { trustDomains: [domain({ apiserver: { store: 'filesystem', replicas: 3 } })] },
+      /apiserver\.replicas: 3 replicas cannot share the filesystem store/,
+    ],
+    ['no apiserver replica', { trustDomains: [domain({ apiserver: { store: 'registry', replicas: 0 } })] }, /apiserver\.replicas: 0 must be a whole number of at least 1/],
     [
       'an apiserver node port without a NodePort Service',
       { trustDomains: [domain({ apiserver: { nodePort: 30888 } })] },
