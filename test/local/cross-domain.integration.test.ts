@@ -8,7 +8,7 @@
  */
 import { registryUsername } from '@dirtk/directory-api/contract';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,13 +21,13 @@ import { authorizeId, spiffeChannelCredentials } from '@dirtk/spiffe/spiffetls';
 import { SpiffeId } from '@dirtk/spiffe/spiffeid';
 import { X509Source } from '@dirtk/spiffe/workloadapi';
 import { x509SvidToPem } from '@dirtk/spiffe/x509svid';
-import { canonicalJson, cidOf, type JsonObject, objectCid } from '@dirtk/directory-api/cid';
-import { isTempFile } from '../../apps/apiserver/src/store/durable-fs';
+import { canonicalJson, type JsonObject, objectCid } from '@dirtk/directory-api/cid';
 import { SVID_HINTS } from '../../local/entries';
 import { type LocalFederation, startLocalFederation } from '../../local/federation';
 import { dirctl, type Outcome } from '../../local/tour';
 import { EXAMPLE_FEDERATION } from '../../topology/example';
 import type { TopologySpec, TrustDomainSpec } from '../../topology/spec';
+import { localRegistryRecords } from '../support/local-registry';
 import { whySpireIsUnavailable } from '../support/spire-available';
 
 const OWN = 'dir.example';
@@ -347,7 +347,6 @@ describe('faults', () => {
   it('loses no acknowledged push and leaves no half-written record when the apiserver is SIGKILLed during a burst of pushes', async (context) => {
     skipIfUnavailable(context);
     const apiserverProcess = federation.domain(OWN).apiserver!;
-    const recordsDir = path.join(apiserverProcess.plan.dir, 'data', 'records');
     const source = await sourceOf(OWN);
     const workers = 8;
     const killAfter = 40;
@@ -374,16 +373,11 @@ describe('faults', () => {
     // Every worker ended on the kill, most with a push in flight.
     expect(endings.map((ending) => (isServiceError(ending) ? Status[ending.code] : String(ending)))).toEqual(Array(workers).fill('UNAVAILABLE'));
 
-    // Straight after the kill, before any recovery: a file named by a CID holds exactly that content.
-    const damaged = (names: readonly string[]) => names.filter((name) => !isTempFile(name) && cidOf(readFileSync(path.join(recordsDir, name))) !== name);
-    const afterKill = readdirSync(recordsDir);
-    const damagedAfterKill = damaged(afterKill);
+    // Straight after the kill, before any recovery: every record in the apiserver's registry verifies against its CID.
+    const afterKill = await localRegistryRecords(federation, OWN);
     await apiserverProcess.restart();
-    expect(damagedAfterKill).toEqual([]);
-    expect([...acknowledged.keys()].filter((cid) => !afterKill.includes(cid))).toEqual([]);
-    const afterRestart = readdirSync(recordsDir);
-    expect(afterRestart.filter(isTempFile)).toEqual([]);
-    expect(damaged(afterRestart)).toEqual([]);
+    expect([...acknowledged.keys()].filter((cid) => !afterKill.has(cid))).toEqual([]);
+    for (const [cid, record] of acknowledged) expect(afterKill.get(cid)).toEqual(record);
     const client = directoryClient(source, 60_000);
     try {
       const pulled = new Map<string, JsonObject>();

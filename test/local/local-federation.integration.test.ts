@@ -190,11 +190,20 @@ describe('local mode of the example federation', () => {
     const dirctl = 'spiffe://dirctl.example/ns/dir/sa/dirctl';
     const own = (caller: string) => ['push', 'pull', 'lookup', 'credentials'].map((call) => [call, caller, 'OK']);
     const federated = (caller: string) => [['push', caller, 'PERMISSION_DENIED'], ...own(caller).slice(1)];
+    // The target's dirctl starts the sync, which completes, and pulls the synced record; the source's dirctl may not start one.
+    const sync = (target: string, source: string) => [
+      ['sync', target, 'OK'],
+      ['sync', target, 'SYNC_STATUS_COMPLETED'],
+      ['pull', target, 'OK'],
+      ['sync', source, 'PERMISSION_DENIED'],
+    ];
     expect(rows.map((row) => [row.call.split(' ')[0], row.caller, row.actual]), formatTourTable(rows)).toEqual([
       ...own(dir),
       ...federated(dirctl),
       ...own(dirctl),
       ...federated(dir),
+      ...sync(dir, dirctl),
+      ...sync(dirctl, dir),
     ]);
     expect(rows.every((row) => row.expected === row.actual)).toBe(true);
   });

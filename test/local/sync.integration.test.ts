@@ -15,13 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { canonicalJsonBytes, type JsonObject, objectCid } from '@dirtk/directory-api/cid';
-import { registryTokenKey } from '../../apps/apiserver/src/services/registry-token-service';
-import { OciRecordStore } from '../../apps/apiserver/src/store/oci/oci-records';
-import { signedTokens } from '../../apps/apiserver/src/store/oci/token-sources';
 import { type LocalFederation, startLocalFederation } from '../../local/federation';
-import { localRegistryService } from '../../local/plan';
 import { dirctl, type Outcome } from '../../local/tour';
 import { ensureRegistry } from '../../registry/build/install';
+import { localRegistryRecords } from '../support/local-registry';
 import { whySpireIsUnavailable } from '../support/spire-available';
 
 const SOURCE = 'dir.example';
@@ -117,20 +114,6 @@ function storedSync(id: string): { status: string; failureReason?: string } {
   return JSON.parse(readFileSync(path.join(dataDir, 'syncs', `${id}.json`), 'utf8')) as { status: string; failureReason?: string };
 }
 
-/** A domain's registry read with tokens its apiserver's key signs: every record there, each verified against its CID. */
-async function registryRecords(domain: string): Promise<Map<string, JsonObject>> {
-  const plan = federation.domain(domain).plan.apiserver!;
-  const key = registryTokenKey(readFileSync(plan.registryTokenKeyFile), plan.registryTokenKeyFile);
-  const store = new OciRecordStore({
-    registryUrl: plan.registry.url,
-    repository: 'dir',
-    tokens: signedTokens({ key, service: localRegistryService(federation.domain(domain).plan.td), repository: 'dir', spiffeId: plan.spiffeId }),
-  });
-  const records = new Map<string, JsonObject>();
-  for (const cid of await store.cids()) records.set(cid, await store.get(cid));
-  return records;
-}
-
 describe('sync between the two Directories of the example federation', () => {
   it("syncs dir.example's record into dirctl.example's Directory over SPIFFE mTLS and the registries; both serve it under the same CID", async (context) => {
     skipIfUnavailable(context);
@@ -156,17 +139,17 @@ describe('sync between the two Directories of the example federation', () => {
     expect(readFileSync(blob)).toEqual(canonicalJsonBytes(record));
 
     // Running the same sync again changes nothing.
-    const before = await registryRecords(TARGET);
+    const before = await localRegistryRecords(federation, TARGET);
     expect(await syncEnded(await createSync([cid]))).toBe('SYNC_STATUS_COMPLETED');
-    expect(await registryRecords(TARGET)).toEqual(before);
+    expect(await localRegistryRecords(federation, TARGET)).toEqual(before);
   });
 
   it('syncs every record of the remote when the sync names none', async (context) => {
     skipIfUnavailable(context);
     await pushRecords(3);
     expect(await syncEnded(await createSync())).toBe('SYNC_STATUS_COMPLETED');
-    const source = await registryRecords(SOURCE);
-    const target = await registryRecords(TARGET);
+    const source = await localRegistryRecords(federation, SOURCE);
+    const target = await localRegistryRecords(federation, TARGET);
     for (const [cid, record] of source) expect(target.get(cid)).toEqual(record);
   });
 
@@ -229,8 +212,8 @@ describe('sync between the two Directories of the example federation', () => {
     await syncing.restart();
     expect(await syncEnded(id)).toBe('SYNC_STATUS_COMPLETED');
 
-    const target = await registryRecords(TARGET);
-    const source = await registryRecords(SOURCE);
+    const target = await localRegistryRecords(federation, TARGET);
+    const source = await localRegistryRecords(federation, SOURCE);
     for (const { record, cid } of records) {
       expect(target.get(cid)).toEqual(record);
       expect(source.get(cid)).toEqual(record);

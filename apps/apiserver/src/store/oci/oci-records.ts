@@ -148,6 +148,7 @@ export class OciRecordStore implements Records {
   private readonly base: string;
   private readonly now: () => Date;
   private readonly lock = new KeyedLock();
+  private emptyConfigPushed: Promise<void> | undefined;
 
   constructor(private readonly options: OciRecordStoreOptions) {
     this.base = `${options.registryUrl.replace(/\/$/, '')}/v2/${options.repository}`;
@@ -412,9 +413,14 @@ export class OciRecordStore implements Records {
   }
 
   /** The empty config every Directory artifact has, pushed; its descriptor. */
+  /** The empty config every manifest names, pushed once per store (every manifest keeps it referenced). */
   private async pushEmptyConfig(): Promise<Descriptor> {
     const digest = sha256Digest(EMPTY_CONFIG);
-    await this.pushBlob(EMPTY_CONFIG, digest);
+    this.emptyConfigPushed ??= this.pushBlob(EMPTY_CONFIG, digest).catch((error: unknown) => {
+      this.emptyConfigPushed = undefined;
+      throw error;
+    });
+    await this.emptyConfigPushed;
     return { mediaType: OCI_EMPTY_MEDIA_TYPE, digest, size: EMPTY_CONFIG.length, data: EMPTY_CONFIG.toString('base64') };
   }
 
