@@ -114,6 +114,17 @@ function storedSync(id: string): { status: string; failureReason?: string } {
   return JSON.parse(readFileSync(path.join(dataDir, 'syncs', `${id}.json`), 'utf8')) as { status: string; failureReason?: string };
 }
 
+/** Runs `during` with dir.example's apiserver stopped, and starts it again whatever happens. */
+async function whileRemoteDown<T>(during: () => Promise<T>): Promise<T> {
+  const remote = federation.domain(SOURCE).apiserver!;
+  await remote.stop();
+  try {
+    return await during();
+  } finally {
+    await remote.restart();
+  }
+}
+
 describe('sync between the two Directories of the example federation', () => {
   it("syncs dir.example's record into dirctl.example's Directory over SPIFFE mTLS and the registries; both serve it under the same CID", async (context) => {
     skipIfUnavailable(context);
@@ -167,17 +178,13 @@ describe('sync between the two Directories of the example federation', () => {
   it('retries while the remote apiserver is down and completes once it is back', async (context) => {
     skipIfUnavailable(context);
     const [{ cid }] = (await pushRecords(1)) as [{ record: JsonObject; cid: string }];
-    const remote = federation.domain(SOURCE).apiserver!;
-    await remote.stop();
-    let id: string;
-    try {
-      id = await createSync([cid]);
+    const id = await whileRemoteDown(async () => {
+      const created = await createSync([cid]);
       await sleep(2_500);
-      expect(await syncStatus(id)).toBe('SYNC_STATUS_IN_PROGRESS');
-      expect(storedSync(id).failureReason).toMatch(/attempt \d of \d: .*RequestRegistryCredentials/);
-    } finally {
-      await remote.restart();
-    }
+      expect(await syncStatus(created)).toBe('SYNC_STATUS_IN_PROGRESS');
+      expect(storedSync(created).failureReason).toMatch(/attempt \d of \d: .*RequestRegistryCredentials/);
+      return created;
+    });
     expect(await syncEnded(id)).toBe('SYNC_STATUS_COMPLETED');
     expect((await call(TARGET, TARGET, ['pull', cid])).outcome).toBe('OK');
   });
@@ -185,15 +192,11 @@ describe('sync between the two Directories of the example federation', () => {
   it('FAILs with the reason when the remote stays down, and a new sync completes once it is back', async (context) => {
     skipIfUnavailable(context);
     const [{ cid }] = (await pushRecords(1)) as [{ record: JsonObject; cid: string }];
-    const remote = federation.domain(SOURCE).apiserver!;
-    await remote.stop();
-    let id: string;
-    try {
-      id = await createSync([cid]);
-      expect(await syncEnded(id)).toBe('SYNC_STATUS_FAILED');
-    } finally {
-      await remote.restart();
-    }
+    const id = await whileRemoteDown(async () => {
+      const created = await createSync([cid]);
+      expect(await syncEnded(created)).toBe('SYNC_STATUS_FAILED');
+      return created;
+    });
     expect(storedSync(id).failureReason).toMatch(/RequestRegistryCredentials.*gave up after \d+ attempts/);
     expect((await call(TARGET, TARGET, ['pull', cid])).outcome).toBe('NOT_FOUND');
     expect(await syncEnded(await createSync([cid]))).toBe('SYNC_STATUS_COMPLETED');
