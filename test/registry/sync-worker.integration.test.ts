@@ -20,7 +20,7 @@ import { canonicalJsonBytes, cidOf, type JsonObject } from '@dirtk/directory-api
 import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { RegistryCredentialIssuer } from '../../apps/apiserver/src/services/registry-credentials';
-import { type RegistryTokenKey, registryTokenKey, RegistryTokenService } from '../../apps/apiserver/src/services/registry-token-service';
+import { type RegistryTokenKey, registryTokenKey, RegistryTokenService, signRegistryToken } from '../../apps/apiserver/src/services/registry-token-service';
 import { OciRecordStore, sha256Digest } from '../../apps/apiserver/src/store/oci/oci-records';
 import { signedTokens } from '../../apps/apiserver/src/store/oci/token-sources';
 import type { Records } from '../../apps/apiserver/src/store/records-api';
@@ -53,6 +53,7 @@ let root: string;
 let peer: Side;
 let here: Side;
 let tokenServer: Server;
+let tokenService: RegistryTokenService;
 let tokenRealm: string;
 const secret = randomBytes(32);
 let credentialsTtlSeconds = 600;
@@ -68,7 +69,7 @@ const requestCredentials: RequestPeerCredentials = async (asked) => {
   return { registryUrl: peer.registry.url, repository: issued.repository, username: issued.username, password: issued.password };
 };
 
-async function startSide(name: string, service: string, realm: string, key = registryTokenKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), name)): Promise<Side> {
+async function startSide(name: string, service: string, realm: string, key = newTokenKey(name)): Promise<Side> {
   const [port] = await freePorts(1);
   const host = `127.0.0.1:${port}`;
   const dir = path.join(root, name);
@@ -77,10 +78,14 @@ async function startSide(name: string, service: string, realm: string, key = reg
   return { registry, records, host, dir, key };
 }
 
-/** The peer's registry again, on the same port and storage (a restart). */
-async function restartPeerRegistry(): Promise<void> {
+/** The peer's registry again, on the same port and storage (a restart), trusting `trustedKeys`. */
+async function restartPeerRegistry(trustedKeys = [peer.key.publicJwk]): Promise<void> {
   await peer.registry.stop();
-  peer = { ...peer, registry: await RegistryProcess.start({ dir: peer.dir, listen: peer.host, tokenRealm, service: PEER_SERVICE, trustedKeys: [peer.key.publicJwk], deleteEnabled: true }) };
+  peer = { ...peer, registry: await RegistryProcess.start({ dir: peer.dir, listen: peer.host, tokenRealm, service: PEER_SERVICE, trustedKeys, deleteEnabled: true }) };
+}
+
+function newTokenKey(name: string): RegistryTokenKey {
+  return registryTokenKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), name);
 }
 
 beforeAll(async () => {
@@ -91,9 +96,10 @@ beforeAll(async () => {
     return;
   }
   root = mkdtempSync(path.join(tmpdir(), 'dirtk-sync-worker-'));
-  const peerKey = registryTokenKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), 'peer key');
-  const service = new RegistryTokenService({ credentialsSecret: secret, signingKey: peerKey, service: PEER_SERVICE });
-  tokenServer = createServer((request, response) => service.handle(request, response));
+  const peerKey = newTokenKey('peer key');
+  tokenService = new RegistryTokenService({ credentialsSecret: secret, signingKey: peerKey, service: PEER_SERVICE });
+  // The peer apiserver's token service; a key rotation replaces it, as restarting the apiserver on the next key does.
+  tokenServer = createServer((request, response) => tokenService.handle(request, response));
   const tokenPort = await new Promise<number>((resolve) => tokenServer.listen(0, '127.0.0.1', () => resolve((tokenServer.address() as { port: number }).port)));
   tokenRealm = `http://127.0.0.1:${tokenPort}${REGISTRY_TOKEN_PATH}`;
   peer = await startSide('peer', PEER_SERVICE, tokenRealm, peerKey);
@@ -332,6 +338,33 @@ describe('sync worker between two token-authenticated registries', () => {
     while ((await survivor.store.syncs.get(sync.id)).status !== 'SYNC_STATUS_COMPLETED' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     await survivor.worker.close();
     expect((await survivor.store.syncs.get(sync.id)).status).toBe('SYNC_STATUS_COMPLETED');
+  });
+
+  it("rotates the peer's token-signing key with no failed sync: next key trusted, then signing, then the old one dropped", async (context) => {
+    skipIfUnavailable(context);
+    const [first, second, third] = (await peerRecords(3)) as [string, string, string];
+    const { sync } = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    const previous = { key: peer.key, service: tokenService };
+    const next = newTokenKey('next peer key');
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const oldToken = await signRegistryToken({ key: previous.key, service: PEER_SERVICE, subject: 'rotation', access: [{ type: 'repository', name: REPOSITORY, actions: ['pull'] }], issuedAt, expiresAt: issuedAt + 300 });
+    const honours = async (token: string) =>
+      (await fetch(`${peer.registry.url}/v2/${REPOSITORY}/manifests/${first}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/vnd.oci.image.manifest.v1+json' } })).status;
+    try {
+      await restartPeerRegistry([previous.key.publicJwk, next.publicJwk]);
+      expect((await sync({ cids: [first] })).status).toBe('SYNC_STATUS_COMPLETED');
+
+      tokenService = new RegistryTokenService({ credentialsSecret: secret, signingKey: next, service: PEER_SERVICE });
+      expect((await sync({ cids: [second] })).status).toBe('SYNC_STATUS_COMPLETED');
+      expect(await honours(oldToken)).toBe(200);
+
+      await restartPeerRegistry([next.publicJwk]);
+      expect(await honours(oldToken)).toBe(401);
+      expect((await sync({ cids: [third] })).status).toBe('SYNC_STATUS_COMPLETED');
+    } finally {
+      tokenService = previous.service;
+      await restartPeerRegistry([previous.key.publicJwk]);
+    }
   });
 
   it('refuses a peer record that does not match its CID, storing nothing of it', async (context) => {
