@@ -271,6 +271,13 @@ describe('sync worker between two token-authenticated registries', () => {
     expect(done).toMatchObject({ status: 'SYNC_STATUS_FAILED', failureReason: `the sync names repository elsewhere, but ${PEER_ADDRESS} grants pulls of ${REPOSITORY} only` });
   });
 
+  it("FAILs at once when the sync names another registry than the peer advertises: the peer's credentials go nowhere else", async (context) => {
+    skipIfUnavailable(context);
+    const done = await (await harness()).sync({ remoteRegistryUrl: here.registry.url });
+    expect(done).toMatchObject({ status: 'SYNC_STATUS_FAILED', failureReason: expect.stringContaining(`remote_registry_url ${here.registry.url} is not the registry ${PEER_ADDRESS} advertises`) });
+    expect((await (await harness()).sync({ remoteRegistryUrl: peer.host })).status).toBe('SYNC_STATUS_COMPLETED');
+  });
+
   it('stops a sync on DeleteSync and marks it DELETED', async (context) => {
     skipIfUnavailable(context);
     await peerRecords(10);

@@ -3,7 +3,8 @@
  * one's store.
  *
  * One pass: ask the peer (SPIFFE mTLS, pinned to its apiserver ID; see sync-peers.ts) for pull
- * credentials; list its repository when the sync names no CIDs; pull each record this store does
+ * credentials, which are used at the registry the peer advertises with them and nowhere else (a sync
+ * naming another `remote_registry_url` FAILs); list its repository when the sync names no CIDs; pull each record this store does
  * not hold yet through the registry's token flow; store it, and check it is stored under the CID it
  * was asked for (the peer's registry content is verified against the CID as it is read). Records
  * already here are skipped, so a pass repeated changes nothing.
@@ -208,8 +209,12 @@ export class SyncWorker {
       if (sync.repositoryName !== '' && sync.repositoryName !== credentials.repository) {
         throw new PermanentSyncError(`the sync names repository ${sync.repositoryName}, but ${peer.address} grants pulls of ${credentials.repository} only`);
       }
-      const registryUrl = sync.remoteRegistryUrl === '' ? credentials.registryUrl : withScheme(sync.remoteRegistryUrl, credentials.registryUrl);
-      return { registry: this.openPeerRegistry({ ...credentials, registryUrl }), registryUrl };
+      if (sync.remoteRegistryUrl !== '' && hostOf(sync.remoteRegistryUrl) !== hostOf(credentials.registryUrl)) {
+        throw new PermanentSyncError(
+          `remote_registry_url ${sync.remoteRegistryUrl} is not the registry ${peer.address} advertises (${credentials.registryUrl}); its credentials go to its own registry only`,
+        );
+      }
+      return { registry: this.openPeerRegistry(credentials), registryUrl: credentials.registryUrl };
     };
     let current = connect();
     /** Runs `read` on the peer's registry, with new credentials once when the current ones are refused. */
@@ -268,9 +273,9 @@ function openOciPeerRegistry(credentials: PeerRegistryCredentials): PeerRegistry
   });
 }
 
-/** `url` with the scheme of `reference` when it names none. */
-function withScheme(url: string, reference: string): string {
-  return /^https?:\/\//.test(url) ? url.replace(/\/$/, '') : `${new URL(reference).protocol}//${url.replace(/\/$/, '')}`;
+/** `host:port` of a registry URL, with or without its scheme. */
+function hostOf(url: string): string {
+  return url.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '').toLowerCase();
 }
 
 /** Resolves after `ms`, true; or false as soon as `signal` aborts. */
