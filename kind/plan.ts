@@ -308,14 +308,23 @@ function loadImages(s: Setting): CommandStep[] {
       ];
   return [
     ...build,
-    ...s.clusters.map(
-      (cluster): CommandStep => ({
+    ...s.clusters.flatMap((cluster): CommandStep[] => [
+      {
         kind: 'command',
         title: `Load ${images.length === 1 ? images[0] : `${images.length} images`} into ${cluster.name}`,
         argv: ['kind', 'load', 'docker-image', ...images, '--name', cluster.name],
         timeoutSeconds: 600,
-      }),
-    ),
+      },
+      {
+        kind: 'command',
+        // `kind load` imports the whole saved archive under an `import-<date>@<digest>` name too, a digest that
+        // differs from save to save; a kubelet may then report it as a container's image ID instead of
+        // `sha256:<config digest>`, which the apiserver's identity is tied to. Without those names, it cannot.
+        title: `Drop the archive names kind load left in ${cluster.name}`,
+        argv: ['docker', 'exec', `${cluster.name}-control-plane`, 'sh', '-c', "ctr -n k8s.io images ls -q | grep '^import-' | xargs -r ctr -n k8s.io images rm"],
+        timeoutSeconds: 60,
+      },
+    ]),
   ];
 }
 
