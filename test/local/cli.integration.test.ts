@@ -3,7 +3,7 @@
  * as child processes: the tour table, a second start refused, stopping by local:down and by Ctrl-C.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { readEndpoints } from '../../local/endpoints';
 import { readLock } from '../../local/instance-lock';
 import { isAlive } from '../../local/recorded-processes';
+import { stopLocalInstance } from '../../local/stop-instance';
 import { PROJECT_ROOT } from '../../tools/paths';
 import { whySpireIsUnavailable } from '../support/spire-available';
 
@@ -79,10 +80,12 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'dirtk-cli-'));
 }, 1_800_000);
 
-afterAll(() => {
+afterAll(async () => {
+  // A test that failed before its own `down` leaves an instance running: stop each by its lock, as `local:down` does.
+  for (const entry of existsSync(scratch) ? readdirSync(scratch) : []) await stopLocalInstance(path.join(scratch, entry), () => {});
   for (const child of started) child.kill('SIGKILL');
   rmSync(scratch, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('npm start', () => {
   it('runs with a PATH that has no Go on it', () => {
