@@ -23,7 +23,8 @@ const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: reado
   { folder: 'spire/process', mayImport: ['topology', 'spire/config', 'spire/build', ...SPIRE_FACTS, SPIFFE] },
   // The OCI registry: its build, config and process (supervised like SPIRE's).
   { folder: 'registry', mayImport: ['tools/paths.ts', 'tools/go-tool-install.ts', 'spire/process/supervised-process.ts', API] },
-  { folder: 'constructs', mayImport: ['topology', 'spire/config', 'spire/kubernetes', ...SPIRE_FACTS, API] },
+  // The registry's config is rendered in one place (registry/config.ts), locally and in the registry's ConfigMap.
+  { folder: 'constructs', mayImport: ['topology', 'spire/config', 'spire/kubernetes', ...SPIRE_FACTS, 'registry/config.ts', API] },
   { folder: 'stacks', mayImport: ['topology', 'constructs', 'spire/kubernetes'] },
   { folder: 'apps/apiserver/src', mayImport: [SPIFFE, API] },
   { folder: 'apps/dirctl/src', mayImport: [SPIFFE, API] },
