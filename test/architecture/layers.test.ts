@@ -31,7 +31,7 @@ const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: reado
   { folder: 'apps/synth', mayImport: ['topology', 'federation', 'constructs'] },
   // Local mode runs the apps (the tour drives dirctl in-process) and each Directory's registry.
   { folder: 'local', mayImport: ['topology', 'federation', 'spire', 'registry', 'tools/paths.ts', 'apps/dirctl/src', SPIFFE, API] },
-  { folder: 'kind', mayImport: ['topology', 'federation', 'spire', 'constructs', 'stacks', 'apps/synth', 'tools', SPIFFE, API] },
+  { folder: 'kind', mayImport: ['topology', 'federation', 'spire', 'registry', 'constructs', 'stacks', 'apps/synth', 'tools', SPIFFE, API] },
 ];
 
 /** Workspace packages by name, as the folder their imports resolve to. */
