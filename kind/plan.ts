@@ -6,10 +6,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
-import { DIRECTORY_API_SERVER } from '../constructs';
+import { DIRECTORY_API_SERVER, DIRECTORY_REGISTRY } from '../constructs';
+import { ensureRegistryTokenKey } from '../registry/token-key';
 import type { PinnedApiServerImage } from './images/pinned-apiserver';
 import { upstreamCaSecret } from '../federation/bootstrap';
-import { TOPOLOGY_FILE_ENV, type Topology, type TrustDomain } from '../topology';
+import { DEFAULT_REGISTRY_TOKEN_KEY_SECRET, TOPOLOGY_FILE_ENV, type Topology, type TrustDomain } from '../topology';
 import { SERVER } from '../spire/kubernetes/layout';
 import { KIND_VERSION, kindClusters, type KindCluster, type KindClusterConfig } from './clusters';
 import { kubectl, type ClusterAccess, type Deployer } from './commands';
@@ -19,7 +20,7 @@ import { resultTable } from './report';
 import { kindState, type KindState } from './state';
 import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
 import { toolCheck } from './tools';
-import { parseNodeAddress, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, writeKindTopology } from './topology';
+import { parseNodeAddress, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, withRegistryStore, writeKindTopology } from './topology';
 import {
   apiserverAddress,
   checkResults,
@@ -78,7 +79,7 @@ interface Setting {
 
 function setting(options: PlanOptions): Setting {
   const local = options.localImages;
-  const nodePorts = withApiserverNodePort(options.base);
+  const nodePorts = withRegistryStore(withApiserverNodePort(options.base));
   const topology = local ? withPinnedApiServerImage(withHostPathSockets(nodePorts), local.apiserver) : nodePorts;
   const state = kindState(options.stateDir);
   return {
@@ -371,13 +372,25 @@ function writeKindConfigs(s: Setting): TaskStep {
 function writeTopology(s: Setting): TaskStep {
   return {
     kind: 'task',
-    title: 'Make an upstream CA per trust domain and write the topology: bundle endpoints at the node addresses, peers seeded with each other’s roots',
-    effects: [...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`), `writes ${s.state.topologyFile}`],
+    title:
+      'Make an upstream CA and a registry token key per trust domain and write the topology: bundle endpoints and registries at the node addresses, ' +
+      'peers seeded with each other’s roots',
+    effects: [
+      ...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`),
+      ...registryDomains(s).map((td) => `writes ${s.state.registryTokenKeyFile(td.name)}`),
+      `writes ${s.state.topologyFile}`,
+    ],
     run: async ({ captured }) => {
       const addresses = Object.fromEntries(s.clusters.map((cluster) => [cluster.name, parseNodeAddress(captured(nodeAddressOutput(cluster.name)), cluster.name)]));
-      await writeKindTopology(s.topology, addresses, s.state.caFolder, s.state.topologyFile);
+      const tokenKeys = Object.fromEntries(registryDomains(s).map((td) => [td.name, ensureRegistryTokenKey(s.state.registryTokenKeyFile(td.name))]));
+      await writeKindTopology(s.topology, addresses, tokenKeys, s.state.caFolder, s.state.topologyFile);
     },
   };
+}
+
+/** The trust domains whose Directory runs on a registry, with a token-signing key of its own. */
+function registryDomains(s: Setting): TrustDomain[] {
+  return s.topology.trustDomains.filter((td) => td.apiserver?.store === 'registry');
 }
 
 function prepareDeployment(s: Setting): TaskStep {
@@ -428,6 +441,14 @@ function deployDomain(s: Setting, cluster: KindCluster): Step[] {
     on(`Create Secret ${upstreamCaSecret(td)} from the upstream CA of ${td.name}`, [
       '--namespace', td.namespaces.spire, 'create', 'secret', 'generic', upstreamCaSecret(td), `--from-file=${state.caFiles(td.name)}`,
     ]),
+    ...(td.apiserver?.store === 'registry'
+      ? [
+          on(`Create Secret ${DEFAULT_REGISTRY_TOKEN_KEY_SECRET} from the registry token key of ${td.name}`, [
+            '--namespace', td.namespaces.directory, 'create', 'secret', 'generic', DEFAULT_REGISTRY_TOKEN_KEY_SECRET,
+            `--from-file=${DIRECTORY_REGISTRY.tokenKeyFile}=${state.registryTokenKeyFile(td.name)}`,
+          ]),
+        ]
+      : []),
     ...(deployerOf(s, cluster) === 'pulumi'
       ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)
       : [

@@ -58,7 +58,7 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     const build = indexOf(plan, /^docker build -f apps\/apiserver\/Dockerfile -t dirtk\/apiserver:dev \.$/);
     const loaded = CLUSTERS.map((cluster) => indexOf(plan, new RegExp(`^kind load docker-image dirtk/apiserver:dev --name ${cluster}$`)));
     const addresses = CLUSTERS.map((cluster) => indexOf(plan, inCluster(cluster, 'get nodes --output jsonpath=')));
-    const topology = indexOf(plan, /^Make an upstream CA per trust domain/);
+    const topology = indexOf(plan, /^Make an upstream CA and a registry token key per trust domain/);
     const synth = indexOf(plan, /^npm run synth$/);
     expect(Math.max(...created)).toBeLessThan(build);
     expect(build).toBeLessThan(Math.min(...loaded));
@@ -72,12 +72,16 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     expect(synth.kind === 'command' && synth.env).toEqual({ DIRTK_TOPOLOGY: state.topologyFile, CDK8S_OUTDIR: state.manifestsDir });
   });
 
-  it.each(CLUSTERS)('in %s: CRDs established, then namespaces, then the CA Secret, then the workloads, then waits for them', (cluster) => {
+  it.each(CLUSTERS)('in %s: CRDs established, then namespaces, then the CA and token key Secrets, then the workloads, then waits for them', (cluster) => {
     const td = DOMAINS[cluster];
     const crds = indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.crdsFile(td)}$`));
     const established = indexOf(plan, inCluster(cluster, `wait --for=condition=Established --timeout=60s -f ${state.crdsFile(td)}$`));
     const namespaces = indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.namespacesFile(td)}$`));
     const secret = indexOf(plan, inCluster(cluster, `--namespace spire-system create secret generic spire-upstream-ca --from-file=${state.caFiles(td)}$`));
+    const tokenKeySecret = indexOf(
+      plan,
+      inCluster(cluster, `--namespace dir create secret generic dir-registry-token-key --from-file=registry-token.key=${state.registryTokenKeyFile(td)}$`),
+    );
     const deploy =
       deployer === 'pulumi'
         ? indexOf(plan, new RegExp(`^pulumi up .*--stack ${cluster} `))
@@ -85,7 +89,7 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     const rollouts = plan.steps.flatMap((step, index) => (inCluster(cluster, '--namespace \\S+ rollout status ').test(line(step)) ? [index] : []));
     const split = indexOf(plan, /^Split out the CRDs and Namespaces/);
     expect(split).toBeLessThan(crds);
-    expect([crds, established, namespaces, secret, deploy]).toEqual([...[crds, established, namespaces, secret, deploy]].sort((a, b) => a - b));
+    expect([crds, established, namespaces, secret, tokenKeySecret, deploy]).toEqual([...[crds, established, namespaces, secret, tokenKeySecret, deploy]].sort((a, b) => a - b));
     expect(rollouts.length).toBeGreaterThanOrEqual(2);
     expect(Math.min(...rollouts)).toBeGreaterThan(deploy);
     if (deployer === 'kubectl') {
@@ -115,10 +119,12 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
       'kind-dir-example spire-agent daemonset/spire-agent',
       'kind-dir-example spire-agent daemonset/spiffe-csi-driver',
       'kind-dir-example dir deployment/dir-apiserver',
+      'kind-dir-example dir deployment/dir-registry',
       'kind-dirctl-example spire-system statefulset/spire-server',
       'kind-dirctl-example spire-agent daemonset/spire-agent',
       'kind-dirctl-example spire-agent daemonset/spiffe-csi-driver',
       'kind-dirctl-example dir deployment/dir-apiserver',
+      'kind-dirctl-example dir deployment/dir-registry',
     ]);
   });
 
