@@ -26,6 +26,12 @@ import {
   checkResults,
   imageTieJob,
   imageTieManifests,
+  SYNC_PROOF,
+  syncJobName,
+  syncManifests,
+  syncProofs,
+  syncPushManifests,
+  type SyncProof,
   VERIFICATION,
   verificationJobName,
   verificationJobs,
@@ -96,6 +102,8 @@ const KIND_VERSION_OUTPUT = 'kind-version';
 const nodeAddressOutput = (cluster: string) => `node-address:${cluster}`;
 const verificationOutput = (job: VerificationJob) => `verification:${job.caller.name}:${job.server.name}`;
 const imageTieOutput = (server: TrustDomain) => `verification:image-tie:${server.name}`;
+const syncPushOutput = (proof: SyncProof) => `verification:sync-push:${proof.source.name}`;
+const syncOutput = (proof: SyncProof) => `verification:sync:${proof.source.name}:${proof.target.name}`;
 
 /** Creates both clusters, loads the image, federates the domains with the zero-touch bootstrap and deploys them. */
 export function planUp(options: PlanOptions): Plan {
@@ -169,7 +177,8 @@ export function planUp(options: PlanOptions): Plan {
 export function planTest(options: PlanOptions): Plan {
   const s = setting(options);
   const jobs = verificationJobs(s.topology);
-  const serverClusters = [...new Set(jobs.map((job) => clusterOf(s, job.server)))];
+  const proofs = syncProofs(s.topology);
+  const serverClusters = [...new Set([...jobs.map((job) => job.server), ...proofs.map((proof) => proof.source)].map((td) => clusterOf(s, td)))];
   const impostor = s.options.localImages?.apiserver?.impostor;
   const imageTies = impostor === undefined ? [] : [...new Set(jobs.map((job) => job.server))].map((server) => ({ job: imageTieJob(server), impostor }));
   const steps: Step[] = [
@@ -195,6 +204,7 @@ export function planTest(options: PlanOptions): Plan {
         verificationOutput(job), `dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`),
     ),
     ...imageTies.flatMap((imageTie) => imageTieSteps(s, imageTie.job, imageTie.impostor)),
+    ...proofs.flatMap((proof) => syncProofSteps(s, proof)),
     {
       kind: 'task',
       title: 'Compare each call with the cross-domain matrix',
@@ -206,6 +216,10 @@ export function planTest(options: PlanOptions): Plan {
         const checked = [
           ...jobs.map((job) => ({ job, output: verificationOutput(job) })),
           ...imageTies.map((imageTie) => ({ job: imageTie.job, output: imageTieOutput(imageTie.job.server) })),
+          ...proofs.flatMap((proof) => [
+            { job: proof.push, output: syncPushOutput(proof) },
+            { job: proof.sync, output: syncOutput(proof) },
+          ]),
         ];
         const results = checked.flatMap(({ job, output }) => checkResults(job, captured(output)));
         log(resultTable(results));
@@ -267,6 +281,32 @@ function imageTieSteps(s: Setting, job: VerificationJob, impostor: string): Step
     },
     ...jobSteps(s.access(clusterOf(s, job.server)), job.server.namespaces.directory, VERIFICATION.imageTieJob, file, imageTieOutput(job.server),
       `the apiserver's image and an impostor ask for the apiserver's identity`),
+  ];
+}
+
+/**
+ * The sync proof (verification.ts): the source's dirctl pushes a record, then the target's dirctl has its
+ * Directory sync it from the source's and pulls it there under the same CID.
+ */
+function syncProofSteps(s: Setting, proof: SyncProof): Step[] {
+  const pushFile = s.state.syncProofFile(SYNC_PROOF.pushJob, proof.source.name);
+  const syncFile = s.state.syncProofFile(syncJobName(proof), proof.target.name);
+  const sourceCluster = clusterOf(s, proof.source);
+  return [
+    {
+      kind: 'task',
+      title: `Write the sync proof Jobs: ${proof.target.name} syncs a record of ${proof.source.name}`,
+      effects: [`writes ${pushFile}`, `writes ${syncFile}`],
+      run: ({ captured }) => {
+        mkdirSync(path.dirname(pushFile), { recursive: true });
+        Yaml.save(pushFile, syncPushManifests(proof));
+        Yaml.save(syncFile, syncManifests(proof, parseNodeAddress(captured(nodeAddressOutput(sourceCluster.name)), sourceCluster.name)));
+      },
+    },
+    ...jobSteps(s.access(sourceCluster), proof.source.namespaces.directory, SYNC_PROOF.pushJob, pushFile, syncPushOutput(proof),
+      `dirctl of ${proof.source.name} pushes the record ${proof.target.name} will sync`),
+    ...jobSteps(s.access(clusterOf(s, proof.target)), proof.target.namespaces.directory, syncJobName(proof), syncFile, syncOutput(proof),
+      `dirctl of ${proof.target.name} syncs the record from ${proof.source.name}, waits for COMPLETED and pulls it`),
   ];
 }
 

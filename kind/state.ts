@@ -32,6 +32,8 @@ export interface KindState {
   readonly spireResourcesFile: (trustDomain: string) => string;
   /** The verification Job of dirctl in `caller` calling the apiserver of `server`. */
   readonly verificationFile: (caller: string, server: string) => string;
+  /** A Job of the sync proof, in the cluster of a trust domain. */
+  readonly syncProofFile: (job: string, trustDomain: string) => string;
   /** The image-tie Job of the apiserver of a trust domain. */
   readonly imageTieFile: (trustDomain: string) => string;
   /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
@@ -60,6 +62,7 @@ export function kindState(root: string): KindState {
     spireResourcesFile: (td) => path.join(manifestsDir, `${td}.spire-resources.yaml`),
     verificationFile: (caller, server) => under('verification', `${caller}.calls.${server}.yaml`),
     imageTieFile: (td) => under('verification', `${td}.image-tie.yaml`),
+    syncProofFile: (job, td) => under('verification', `${td}.${job}.yaml`),
     pulumiProject,
     pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),
     pulumiBackend: under('pulumi', 'state'),

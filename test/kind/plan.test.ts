@@ -153,13 +153,20 @@ describe('kind:test', () => {
       ...jobIn('dirctl-example', 'dirctl.example', 'dir.example'),
       ...jobIn('dirctl-example', 'dirctl.example', 'dirctl.example'),
       ...jobIn('dir-example', 'dir.example', 'dirctl.example'),
+      steps.indexOf('Write the sync proof Jobs: dirctl.example syncs a record of dir.example'),
+      cluster('dir-example', '--namespace dir delete job dirtk-sync-push '),
+      cluster('dir-example', 'apply --server-side -f \\S+/verification/dir\\.example\\.dirtk-sync-push\\.yaml'),
+      cluster('dir-example', '--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-sync-push '),
+      cluster('dirctl-example', '--namespace dir delete job dirtk-sync-from-dir-example '),
+      cluster('dirctl-example', 'apply --server-side -f \\S+/verification/dirctl\\.example\\.dirtk-sync-from-dir-example\\.yaml'),
+      cluster('dirctl-example', '--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-sync-from-dir-example '),
       steps.indexOf('Compare each call with the cross-domain matrix'),
     ];
     expect(order).toEqual([...order.keys()].map((i) => i + 1));
-    expect(plan.steps.filter((step) => step.kind === 'poll')).toHaveLength(4);
+    expect(plan.steps.filter((step) => step.kind === 'poll')).toHaveLength(6);
   });
 
-  it('with local images, runs the image-tie Job of every apiserver after the verification Jobs', () => {
+  it('with local images, runs the image-tie Job of every apiserver after the verification Jobs, then the sync proof', () => {
     const pinned = planTest({
       ...options,
       localImages: {
@@ -177,8 +184,10 @@ describe('kind:test', () => {
       'kind-dir-example dir.example.calls.dirctl.example.yaml',
       'kind-dir-example dir.example.image-tie.yaml',
       'kind-dirctl-example dirctl.example.image-tie.yaml',
+      'kind-dir-example dir.example.dirtk-sync-push.yaml',
+      'kind-dirctl-example dirctl.example.dirtk-sync-from-dir-example.yaml',
     ]);
-    expect(pinned.steps.filter((step) => step.kind === 'poll')).toHaveLength(6);
+    expect(pinned.steps.filter((step) => step.kind === 'poll')).toHaveLength(8);
   });
 });
 
