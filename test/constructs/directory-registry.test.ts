@@ -7,6 +7,7 @@ import { expectNonRoot } from './assertions';
 import { containers, DIR, DIR_ON_REGISTRY, DIRCTL_ON_REGISTRY, find, REGISTRY, synth, TOKEN_KEYS, volume, type Manifest } from './fixtures';
 import { kubernetesSchemaError } from './schemas';
 import { Testing } from 'cdk8s';
+import { loadConfig } from '../../apps/apiserver/src/config';
 
 function buildRegistry(td: TrustDomain = DIR_ON_REGISTRY) {
   const objects = synth((chart) => new DirectoryRegistry(chart, 'Registry', { trustDomain: td }));
@@ -115,6 +116,14 @@ describe('DirectoryApiServer on the registry store', () => {
       items: [{ key: DIRECTORY_REGISTRY.tokenKeyFile, path: DIRECTORY_REGISTRY.tokenKeyFile }],
       defaultMode: 0o400,
     });
+  });
+
+  it('renders settings the apiserver accepts', () => {
+    const { env } = buildApiServer(DIR_ON_REGISTRY, ['172.18.0.3:30888=spiffe://dirctl.example/ns/dir/sa/dir-apiserver']);
+    const config = loadConfig(env);
+    expect(config.storeRegistryUrl).toBe('http://dir-registry.dir.svc:5000');
+    expect(config.registry).toMatchObject({ address: '172.18.0.2:30500', insecure: true, service: 'dirtk-registry.dir.example' });
+    expect(config.sync.peers.addresses).toEqual(['172.18.0.3:30888']);
   });
 
   it('puts only the token realm’s HTTP port on a node port, besides the gRPC Service', () => {
