@@ -2,7 +2,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { apiserverEnvironment, DEFAULT_HTTP_PORT, defaultPolicyYaml } from '@dirtk/directory-api/contract';
 import type { ApiServer, TrustDomain } from '../topology/model';
-import { TopologyError } from '../topology/resolve';
+import { registryService } from '../topology/sync-peers';
+import { DIRECTORY_REGISTRY, DirectoryRegistry, externalRegistryAddress, inClusterRegistryUrl, registryOf, type DirectoryRegistryProps } from './directory-registry';
 import { ClusterSpiffeid } from './imports/clusterspiffeids-spire.spiffe.io';
 import { IMAGE_PULL_POLICY, nonRootPodSecurityContext, nonRootSecurityContext, resources } from './hardening';
 import { appLabels, httpProbes, workloadApiSocket } from './workload';
@@ -27,6 +28,9 @@ export const DIRECTORY_API_SERVER = {
   dataDir: '/var/lib/dirtk',
   dataVolumeClaim: 'dir-apiserver-data',
   credentialsDir: '/etc/dirtk/credentials',
+  registryTokenKeyDir: '/etc/dirtk/registry-token',
+  /** The NodePort Service of the plain-HTTP port, for the registry's token realm (registry store only). */
+  tokenServiceName: 'dir-apiserver-token',
   grpcPortName: 'grpc',
   httpPortName: 'http',
   /** Plain HTTP: `/healthz`, `/readyz` and `/metrics`. The gRPC port speaks SPIFFE mTLS only. */
@@ -182,6 +186,17 @@ export interface DirectoryApiServerProps {
    */
   readonly federatesWith?: readonly string[];
   /**
+   * The peers this apiserver syncs from (`<host:port>=<peer apiserver SPIFFE ID>`, see `syncPeersOf`);
+   * only with the registry store.
+   * @default [] - no peer: every sync FAILs as "not a configured sync peer"
+   */
+  readonly syncPeers?: readonly string[];
+  /**
+   * Settings of the registry beside the apiserver (registry store only).
+   * @default - the `DirectoryRegistry` defaults
+   */
+  readonly registry?: Omit<DirectoryRegistryProps, 'trustDomain'>;
+  /**
    * Resources of the apiserver container.
    * @default 50m/96Mi requested, 1 CPU/512Mi limit
    */
@@ -210,8 +225,14 @@ export interface DirectoryApiServerProps {
  *
  * **State.** Records, referrers and syncs live in the data directory (`storage`), which one process owns:
  * the Deployment runs one replica with the `Recreate` strategy (the topology refuses more on the filesystem
- * store), since replicas would each hold a different store behind one Service. The registry store is refused
- * with a `TopologyError`: no construct deploys the registry it needs yet.
+ * store), since replicas would each hold a different store behind one Service.
+ *
+ * **Registry store.** With `apiserver.store: 'registry'` the records live in a `DirectoryRegistry` beside the
+ * apiserver, whose tokens the apiserver signs with the key of the Secret `apiserver.registry.tokenKeySecret`
+ * (created out of band, never in a manifest; mounted read-only). The plain-HTTP port is then also on a
+ * NodePort Service (`apiserver.registry.tokenNodePort`): its `/registry/token` is the realm the registry sends
+ * every client to, peers syncing from other clusters included. The apiserver advertises the registry at
+ * `apiserver.registry.externalHost` and its node port, and syncs from `syncPeers`.
  */
 export class DirectoryApiServer extends Construct {
   /** The apiserver settings from the model. */
@@ -227,19 +248,20 @@ export class DirectoryApiServer extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   public readonly service: k8s.KubeService;
   public readonly clusterSpiffeId: ClusterSpiffeid;
+  /** Present with the registry store: the registry the records live in. */
+  public readonly registry?: DirectoryRegistry;
+  /** Present with the registry store: the plain-HTTP port on a node port, for the registry's token realm. */
+  public readonly tokenService?: k8s.KubeService;
 
   public constructor(scope: Construct, id: string, props: DirectoryApiServerProps) {
     super(scope, id);
     const td = props.trustDomain;
     if (!td.apiserver) throw new Error(`trust domain ${td.name} runs no apiserver (its topology entry has no "apiserver")`);
     const apiserver = td.apiserver;
-    if (apiserver.store === 'registry') {
-      throw new TopologyError([
-        {
-          path: `trust domain ${td.name}: apiserver.store`,
-          message: "the Kubernetes constructs do not deploy an OCI registry yet, so they cannot run an apiserver with store: 'registry'; use store: 'filesystem' (one replica) on Kubernetes",
-        },
-      ]);
+    const registry = apiserver.store === 'registry' ? registryOf(td) : undefined;
+    const syncPeers = props.syncPeers ?? [];
+    if (registry === undefined && syncPeers.length > 0) {
+      throw new Error(`trust domain ${td.name}: syncPeers need apiserver.store 'registry'; the filesystem store cannot be synced into`);
     }
     this.apiserver = apiserver;
     this.spiffeId = apiserver.spiffeId;
@@ -308,6 +330,14 @@ export class DirectoryApiServer extends Construct {
       dataDir: DIRECTORY_API_SERVER.dataDir,
       ...(jwtAudiences.length > 0 && { jwtAudiences: jwtAudiences.join(',') }),
       ...(credentials && { credentialsSecretFile: `${DIRECTORY_API_SERVER.credentialsDir}/${credentials.key}` }),
+      ...(registry && {
+        storeRegistryUrl: inClusterRegistryUrl(td),
+        registryAddress: externalRegistryAddress(registry),
+        registryInsecure: 'true',
+        registryService: registryService(td),
+        registryTokenKeyFile: `${DIRECTORY_API_SERVER.registryTokenKeyDir}/${DIRECTORY_REGISTRY.tokenKeyFile}`,
+      }),
+      ...(syncPeers.length > 0 && { syncPeers: syncPeers.join(',') }),
     });
     const env: k8s.EnvVar[] = [socket.env, ...Object.entries(settings).map(([name, value]) => ({ name, value }))];
 
@@ -330,6 +360,7 @@ export class DirectoryApiServer extends Construct {
         { name: 'data', mountPath: DIRECTORY_API_SERVER.dataDir },
         { name: 'tmp', mountPath: '/tmp' },
         ...(credentials ? [{ name: 'credentials', mountPath: DIRECTORY_API_SERVER.credentialsDir, readOnly: true }] : []),
+        ...(registry ? [{ name: 'registry-token-key', mountPath: DIRECTORY_API_SERVER.registryTokenKeyDir, readOnly: true }] : []),
       ],
     };
 
@@ -357,6 +388,18 @@ export class DirectoryApiServer extends Construct {
               ...(credentials
                 ? [{ name: 'credentials', secret: { secretName: credentials.name, items: [{ key: credentials.key, path: credentials.key }], defaultMode: 0o400 } }]
                 : []),
+              ...(registry
+                ? [
+                    {
+                      name: 'registry-token-key',
+                      secret: {
+                        secretName: registry.tokenKeySecret,
+                        items: [{ key: DIRECTORY_REGISTRY.tokenKeyFile, path: DIRECTORY_REGISTRY.tokenKeyFile }],
+                        defaultMode: 0o400,
+                      },
+                    },
+                  ]
+                : []),
             ],
           },
         },
@@ -380,5 +423,16 @@ export class DirectoryApiServer extends Construct {
       },
     });
 
+    if (registry) {
+      this.registry = new DirectoryRegistry(this, 'Registry', { ...props.registry, trustDomain: td });
+      this.tokenService = new k8s.KubeService(this, 'TokenService', {
+        metadata: { name: DIRECTORY_API_SERVER.tokenServiceName, namespace, labels },
+        spec: {
+          type: 'NodePort',
+          selector: labels,
+          ports: [{ name: httpPortName, port: httpPort, targetPort: k8s.IntOrString.fromString(httpPortName), protocol: 'TCP', nodePort: registry.tokenNodePort }],
+        },
+      });
+    }
   }
 }

@@ -13,3 +13,4 @@ export * from './manifests';
 export type { ClusterRoleGrant, RoleGrant } from './rbac';
 export * from './directory-api-server';
 export * from './directory-client-identity';
+export * from './directory-registry';

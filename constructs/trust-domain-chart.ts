@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { Topology, TrustDomain } from '../topology/model';
+import { syncPeersOf } from '../topology/sync-peers';
 import { DirectoryApiServer, type DirectoryApiServerProps } from './directory-api-server';
 import { DirectoryClientIdentity } from './directory-client-identity';
 import { FederatedTrustDomain } from './federated-trust-domain';
@@ -96,10 +97,19 @@ export class TrustDomainChart extends Chart {
     this.agent = new SpireAgent(this, 'Agent', { trustDomain: td });
     if (td.agent.socket === 'csi') this.csiDriver = new SpiffeCsiDriver(this, 'CsiDriver', { trustDomain: td });
     this.directoryClient = new DirectoryClientIdentity(this, 'DirectoryClient', { trustDomain: td });
-    if (td.apiserver) this.apiServer = new DirectoryApiServer(this, 'DirectoryApiServer', { ...props.apiServer, trustDomain: td });
+    if (td.apiserver) {
+      const syncPeers = td.apiserver.store === 'registry' ? syncPeersOf(props.topology, td, reachableApiServer) : [];
+      this.apiServer = new DirectoryApiServer(this, 'DirectoryApiServer', { syncPeers, ...props.apiServer, trustDomain: td });
+    }
 
     for (const child of this.node.children) {
       if (!this.namespaces.includes(child as k8s.KubeNamespace)) child.node.addDependency(...this.namespaces);
     }
   }
+}
+
+/** Where peers in other clusters reach `peer`'s apiserver: its node port on its external host, when it runs a registry to sync from. */
+function reachableApiServer(peer: TrustDomain): string | undefined {
+  const apiserver = peer.apiserver;
+  return apiserver?.registry && apiserver.nodePort !== undefined ? `${apiserver.registry.externalHost}:${apiserver.nodePort}` : undefined;
 }

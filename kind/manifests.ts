@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Yaml } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { DIRECTORY_API_SERVER } from '../constructs';
+import { DIRECTORY_API_SERVER, DIRECTORY_REGISTRY } from '../constructs';
 import { isSpireResource } from '../constructs/manifests';
 import { AGENT, CSI, SERVER } from '../spire/kubernetes/layout';
 import type { TrustDomain } from '../topology';
@@ -48,5 +48,6 @@ export function domainWorkloads(td: TrustDomain): Workload[] {
     { kind: 'daemonset', name: AGENT.name, namespace: agent },
     ...(td.agent.socket === 'csi' ? [{ kind: 'daemonset' as const, name: CSI.name, namespace: agent }] : []),
     ...(td.apiserver ? [{ kind: 'deployment' as const, name: DIRECTORY_API_SERVER.name, namespace: td.namespaces.directory }] : []),
+    ...(td.apiserver?.store === 'registry' ? [{ kind: 'deployment' as const, name: DIRECTORY_REGISTRY.name, namespace: td.namespaces.directory }] : []),
   ];
 }

@@ -6,10 +6,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { stringify } from 'yaml';
-import { DIRECTORY_API_SERVER } from '../constructs';
+import { DIRECTORY_API_SERVER, DIRECTORY_REGISTRY } from '../constructs';
+import { ensureRegistryTokenKey } from '../registry/token-key';
 import type { PinnedApiServerImage } from './images/pinned-apiserver';
 import { upstreamCaSecret } from '../federation/bootstrap';
-import { TOPOLOGY_FILE_ENV, type Topology, type TrustDomain } from '../topology';
+import { DEFAULT_REGISTRY_TOKEN_KEY_SECRET, TOPOLOGY_FILE_ENV, type Topology, type TrustDomain } from '../topology';
 import { SERVER } from '../spire/kubernetes/layout';
 import { KIND_VERSION, kindClusters, type KindCluster, type KindClusterConfig } from './clusters';
 import { kubectl, type ClusterAccess, type Deployer } from './commands';
@@ -19,12 +20,18 @@ import { resultTable } from './report';
 import { kindState, type KindState } from './state';
 import { PlanFailure, type CommandStep, type Plan, type Step, type TaskStep } from './steps';
 import { toolCheck } from './tools';
-import { parseNodeAddress, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, writeKindTopology } from './topology';
+import { parseNodeAddress, withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, withRegistryStore, writeKindTopology } from './topology';
 import {
   apiserverAddress,
   checkResults,
   imageTieJob,
   imageTieManifests,
+  SYNC_PROOF,
+  syncJobName,
+  syncManifests,
+  syncProofs,
+  syncPushManifests,
+  type SyncProof,
   VERIFICATION,
   verificationJobName,
   verificationJobs,
@@ -78,7 +85,7 @@ interface Setting {
 
 function setting(options: PlanOptions): Setting {
   const local = options.localImages;
-  const nodePorts = withApiserverNodePort(options.base);
+  const nodePorts = withRegistryStore(withApiserverNodePort(options.base));
   const topology = local ? withPinnedApiServerImage(withHostPathSockets(nodePorts), local.apiserver) : nodePorts;
   const state = kindState(options.stateDir);
   return {
@@ -95,6 +102,8 @@ const KIND_VERSION_OUTPUT = 'kind-version';
 const nodeAddressOutput = (cluster: string) => `node-address:${cluster}`;
 const verificationOutput = (job: VerificationJob) => `verification:${job.caller.name}:${job.server.name}`;
 const imageTieOutput = (server: TrustDomain) => `verification:image-tie:${server.name}`;
+const syncPushOutput = (proof: SyncProof) => `verification:sync-push:${proof.source.name}`;
+const syncOutput = (proof: SyncProof) => `verification:sync:${proof.source.name}:${proof.target.name}`;
 
 /** Creates both clusters, loads the image, federates the domains with the zero-touch bootstrap and deploys them. */
 export function planUp(options: PlanOptions): Plan {
@@ -168,7 +177,8 @@ export function planUp(options: PlanOptions): Plan {
 export function planTest(options: PlanOptions): Plan {
   const s = setting(options);
   const jobs = verificationJobs(s.topology);
-  const serverClusters = [...new Set(jobs.map((job) => clusterOf(s, job.server)))];
+  const proofs = syncProofs(s.topology);
+  const serverClusters = [...new Set([...jobs.map((job) => job.server), ...proofs.map((proof) => proof.source)].map((td) => clusterOf(s, td)))];
   const impostor = s.options.localImages?.apiserver?.impostor;
   const imageTies = impostor === undefined ? [] : [...new Set(jobs.map((job) => job.server))].map((server) => ({ job: imageTieJob(server), impostor }));
   const steps: Step[] = [
@@ -194,6 +204,7 @@ export function planTest(options: PlanOptions): Plan {
         verificationOutput(job), `dirctl of ${job.caller.name} calls the apiserver of ${job.server.name}`),
     ),
     ...imageTies.flatMap((imageTie) => imageTieSteps(s, imageTie.job, imageTie.impostor)),
+    ...proofs.flatMap((proof) => syncProofSteps(s, proof)),
     {
       kind: 'task',
       title: 'Compare each call with the cross-domain matrix',
@@ -205,6 +216,10 @@ export function planTest(options: PlanOptions): Plan {
         const checked = [
           ...jobs.map((job) => ({ job, output: verificationOutput(job) })),
           ...imageTies.map((imageTie) => ({ job: imageTie.job, output: imageTieOutput(imageTie.job.server) })),
+          ...proofs.flatMap((proof) => [
+            { job: proof.push, output: syncPushOutput(proof) },
+            { job: proof.sync, output: syncOutput(proof) },
+          ]),
         ];
         const results = checked.flatMap(({ job, output }) => checkResults(job, captured(output)));
         log(resultTable(results));
@@ -266,6 +281,32 @@ function imageTieSteps(s: Setting, job: VerificationJob, impostor: string): Step
     },
     ...jobSteps(s.access(clusterOf(s, job.server)), job.server.namespaces.directory, VERIFICATION.imageTieJob, file, imageTieOutput(job.server),
       `the apiserver's image and an impostor ask for the apiserver's identity`),
+  ];
+}
+
+/**
+ * The sync proof (verification.ts): the source's dirctl pushes a record, then the target's dirctl has its
+ * Directory sync it from the source's and pulls it there under the same CID.
+ */
+function syncProofSteps(s: Setting, proof: SyncProof): Step[] {
+  const pushFile = s.state.syncProofFile(SYNC_PROOF.pushJob, proof.source.name);
+  const syncFile = s.state.syncProofFile(syncJobName(proof), proof.target.name);
+  const sourceCluster = clusterOf(s, proof.source);
+  return [
+    {
+      kind: 'task',
+      title: `Write the sync proof Jobs: ${proof.target.name} syncs a record of ${proof.source.name}`,
+      effects: [`writes ${pushFile}`, `writes ${syncFile}`],
+      run: ({ captured }) => {
+        mkdirSync(path.dirname(pushFile), { recursive: true });
+        Yaml.save(pushFile, syncPushManifests(proof));
+        Yaml.save(syncFile, syncManifests(proof, parseNodeAddress(captured(nodeAddressOutput(sourceCluster.name)), sourceCluster.name)));
+      },
+    },
+    ...jobSteps(s.access(sourceCluster), proof.source.namespaces.directory, SYNC_PROOF.pushJob, pushFile, syncPushOutput(proof),
+      `dirctl of ${proof.source.name} pushes the record ${proof.target.name} will sync`),
+    ...jobSteps(s.access(clusterOf(s, proof.target)), proof.target.namespaces.directory, syncJobName(proof), syncFile, syncOutput(proof),
+      `dirctl of ${proof.target.name} syncs the record from ${proof.source.name}, waits for COMPLETED and pulls it`),
   ];
 }
 
@@ -371,13 +412,25 @@ function writeKindConfigs(s: Setting): TaskStep {
 function writeTopology(s: Setting): TaskStep {
   return {
     kind: 'task',
-    title: 'Make an upstream CA per trust domain and write the topology: bundle endpoints at the node addresses, peers seeded with each other’s roots',
-    effects: [...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`), `writes ${s.state.topologyFile}`],
+    title:
+      'Make an upstream CA and a registry token key per trust domain and write the topology: bundle endpoints and registries at the node addresses, ' +
+      'peers seeded with each other’s roots',
+    effects: [
+      ...s.clusters.map((cluster) => `writes ${s.state.caFiles(cluster.trustDomain)}/`),
+      ...registryDomains(s).map((td) => `writes ${s.state.registryTokenKeyFile(td.name)}`),
+      `writes ${s.state.topologyFile}`,
+    ],
     run: async ({ captured }) => {
       const addresses = Object.fromEntries(s.clusters.map((cluster) => [cluster.name, parseNodeAddress(captured(nodeAddressOutput(cluster.name)), cluster.name)]));
-      await writeKindTopology(s.topology, addresses, s.state.caFolder, s.state.topologyFile);
+      const tokenKeys = Object.fromEntries(registryDomains(s).map((td) => [td.name, ensureRegistryTokenKey(s.state.registryTokenKeyFile(td.name))]));
+      await writeKindTopology(s.topology, addresses, tokenKeys, s.state.caFolder, s.state.topologyFile);
     },
   };
+}
+
+/** The trust domains whose Directory runs on a registry, with a token-signing key of its own. */
+function registryDomains(s: Setting): TrustDomain[] {
+  return s.topology.trustDomains.filter((td) => td.apiserver?.store === 'registry');
 }
 
 function prepareDeployment(s: Setting): TaskStep {
@@ -428,6 +481,14 @@ function deployDomain(s: Setting, cluster: KindCluster): Step[] {
     on(`Create Secret ${upstreamCaSecret(td)} from the upstream CA of ${td.name}`, [
       '--namespace', td.namespaces.spire, 'create', 'secret', 'generic', upstreamCaSecret(td), `--from-file=${state.caFiles(td.name)}`,
     ]),
+    ...(td.apiserver?.store === 'registry'
+      ? [
+          on(`Create Secret ${DEFAULT_REGISTRY_TOKEN_KEY_SECRET} from the registry token key of ${td.name}`, [
+            '--namespace', td.namespaces.directory, 'create', 'secret', 'generic', DEFAULT_REGISTRY_TOKEN_KEY_SECRET,
+            `--from-file=${DIRECTORY_REGISTRY.tokenKeyFile}=${state.registryTokenKeyFile(td.name)}`,
+          ]),
+        ]
+      : []),
     ...(deployerOf(s, cluster) === 'pulumi'
       ? pulumiDeploySteps(s.options.projectRoot, state, td, cluster)
       : [

@@ -1,9 +1,10 @@
 /**
  * The git-ignored folder the Kind scripts keep everything in: the clusters' kubeconfig, the Kind configs,
- * the upstream CAs (private keys, mode 0600), the topology file, the manifests and the Pulumi state.
+ * the upstream CAs and registry token keys (private keys, mode 0600), the topology file, the manifests and the Pulumi state.
  * `npm run kind:down` deletes it with the clusters.
  */
 import path from 'node:path';
+import { DIRECTORY_REGISTRY } from '../constructs/directory-registry';
 import { PROJECT_ROOT } from '../tools/paths';
 
 export const DEFAULT_STATE_DIR = path.join(PROJECT_ROOT, '.cache', 'kind');
@@ -16,6 +17,8 @@ export interface KindState {
   /** One subfolder per trust domain holding the files of its upstream CA Secret. */
   readonly caFolder: string;
   readonly caFiles: (trustDomain: string) => string;
+  /** The EC P-256 key (PEM, mode 0600) that signs the registry tokens of a trust domain's Directory, the file of its Secret. */
+  readonly registryTokenKeyFile: (trustDomain: string) => string;
   /** The topology synth and Pulumi deploy (`DIRTK_TOPOLOGY`). */
   readonly topologyFile: string;
   /** Where `npm run synth` writes `<trust domain>.k8s.yaml`. */
@@ -29,6 +32,8 @@ export interface KindState {
   readonly spireResourcesFile: (trustDomain: string) => string;
   /** The verification Job of dirctl in `caller` calling the apiserver of `server`. */
   readonly verificationFile: (caller: string, server: string) => string;
+  /** A Job of the sync proof, in the cluster of a trust domain. */
+  readonly syncProofFile: (job: string, trustDomain: string) => string;
   /** The image-tie Job of the apiserver of a trust domain. */
   readonly imageTieFile: (trustDomain: string) => string;
   /** A Pulumi project folder of the Kind stacks' config files (see `pulumi.ts`). */
@@ -47,6 +52,7 @@ export function kindState(root: string): KindState {
     clusterConfig: (cluster) => under('clusters', `${cluster}.yaml`),
     caFolder: under('ca'),
     caFiles: (td) => under('ca', td),
+    registryTokenKeyFile: (td) => under('registry-token', td, DIRECTORY_REGISTRY.tokenKeyFile),
     topologyFile: under('topology.json'),
     manifestsDir,
     synthFile: (td) => path.join(manifestsDir, `${td}.k8s.yaml`),
@@ -56,6 +62,7 @@ export function kindState(root: string): KindState {
     spireResourcesFile: (td) => path.join(manifestsDir, `${td}.spire-resources.yaml`),
     verificationFile: (caller, server) => under('verification', `${caller}.calls.${server}.yaml`),
     imageTieFile: (td) => under('verification', `${td}.image-tie.yaml`),
+    syncProofFile: (job, td) => under('verification', `${td}.${job}.yaml`),
     pulumiProject,
     pulumiStackConfig: (stack) => path.join(pulumiProject, `Pulumi.${stack}.yaml`),
     pulumiBackend: under('pulumi', 'state'),

@@ -7,7 +7,7 @@
 import { isIPv4 } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { withFederationBootstrap } from '../federation/bootstrap';
-import { mapTrustDomains, specOf, withBundleEndpoints, type Topology } from '../topology';
+import { DEFAULT_REGISTRY_TOKEN_KEY_SECRET, mapTrustDomains, specOf, withBundleEndpoints, type RegistryTokenKeySpec, type Topology } from '../topology';
 
 
 /**
@@ -20,6 +20,41 @@ export function withApiserverNodePort(base: Topology): Topology {
 
 /** The node port of every apiserver in the Kind clusters. */
 export const APISERVER_NODE_PORT = 30888;
+
+/** The node ports of every Directory registry, and of its token realm (the apiserver's HTTP port), in the Kind clusters. */
+export const REGISTRY_NODE_PORTS = { registry: 30500, tokenRealm: 30880 } as const;
+
+/** `base` with every apiserver on the registry store; where peers reach it comes with the node addresses (`withRegistries`). */
+export function withRegistryStore(base: Topology): Topology {
+  return mapTrustDomains(base, (td) => (td.apiserver ? { ...td, apiserver: { ...td.apiserver, store: 'registry' } } : td));
+}
+
+/**
+ * `base` with every registry-store apiserver's registry on the node ports `REGISTRY_NODE_PORTS` at its
+ * node's address (which peers in the other cluster dial over the Docker network), trusting the public half
+ * of its domain's token-signing key. `nodeAddresses` is keyed by cluster name, `tokenKeys` by trust domain.
+ */
+export function withRegistries(
+  base: Topology,
+  nodeAddresses: Readonly<Record<string, string>>,
+  tokenKeys: Readonly<Record<string, RegistryTokenKeySpec>>,
+): Topology {
+  return mapTrustDomains(base, (td) => {
+    if (td.apiserver?.store !== 'registry') return td;
+    const externalHost = nodeAddresses[td.clusterName];
+    if (externalHost === undefined) throw new Error(`no node address for cluster ${td.clusterName} of ${td.name}`);
+    const tokenKey = tokenKeys[td.name];
+    if (tokenKey === undefined) throw new Error(`no registry token-signing key for ${td.name}`);
+    const registry = {
+      externalHost,
+      nodePort: REGISTRY_NODE_PORTS.registry,
+      tokenNodePort: REGISTRY_NODE_PORTS.tokenRealm,
+      trustedKeys: [tokenKey],
+      tokenKeySecret: DEFAULT_REGISTRY_TOKEN_KEY_SECRET,
+    };
+    return { ...td, apiserver: { ...td.apiserver, registry } };
+  });
+}
 
 /**
  * `base` with every domain's workloads mounting the agent socket by hostPath, for clusters without the
@@ -60,16 +95,18 @@ export function withNodeAddresses(base: Topology, nodeAddresses: Readonly<Record
 }
 
 /**
- * Builds the Kind topology (node addresses, then the zero-touch bootstrap with the upstream CAs in
- * `caFolder`) and writes it as a spec to `file`, for synth and `pulumi up`; returns it.
+ * Builds the Kind topology (node addresses, the registries with their token keys, then the zero-touch
+ * bootstrap with the upstream CAs in `caFolder`) and writes it as a spec to `file`, for synth and
+ * `pulumi up`; returns it.
  */
 export async function writeKindTopology(
   base: Topology,
   nodeAddresses: Readonly<Record<string, string>>,
+  tokenKeys: Readonly<Record<string, RegistryTokenKeySpec>>,
   caFolder: string,
   file: string,
 ): Promise<Topology> {
-  const { topology } = await withFederationBootstrap(withNodeAddresses(base, nodeAddresses), caFolder);
+  const { topology } = await withFederationBootstrap(withRegistries(withNodeAddresses(base, nodeAddresses), nodeAddresses, tokenKeys), caFolder);
   writeFileSync(file, `${JSON.stringify(specOf(topology), null, 2)}\n`);
   return topology;
 }

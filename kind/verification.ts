@@ -173,26 +173,119 @@ function oneShotJob(chart: Chart, id: string, name: string, namespace: string, l
 
 /** The record ConfigMap and the Job, in the caller's directory namespace. */
 export function verificationManifests(job: VerificationJob, serverAddress: string): Record<string, unknown>[] {
+  return dirctlJobManifests(job, verificationJobName(job), serverAddress, { configMap: VERIFICATION.recordConfigMap, record: VERIFICATION_RECORD });
+}
+
+/**
+ * A Job of dirctl calls (`job.checks`, those marked `first` in order as init containers) as `job.caller`'s
+ * client against `serverAddress`, with `record` mounted from its ConfigMap at `VERIFICATION.recordDir`.
+ */
+function dirctlJobManifests(
+  job: VerificationJob,
+  name: string,
+  serverAddress: string,
+  { configMap, record }: { readonly configMap: string; readonly record: object },
+): Record<string, unknown>[] {
   const chart = new Chart(new App(), 'verification');
   const namespace = job.caller.namespaces.directory;
   const client = new DirectoryClientIdentity(new Chart(new App(), 'client'), 'DirectoryClient', { trustDomain: job.caller });
   const labels = { 'app.kubernetes.io/name': VERIFICATION.job, 'app.kubernetes.io/part-of': 'dirtk' };
 
   new k8s.KubeConfigMap(chart, 'Record', {
-    metadata: { name: VERIFICATION.recordConfigMap, namespace, labels },
-    data: { [VERIFICATION.recordFile]: `${JSON.stringify(VERIFICATION_RECORD, null, 2)}\n` },
+    metadata: { name: configMap, namespace, labels },
+    data: { [VERIFICATION.recordFile]: `${JSON.stringify(record, null, 2)}\n` },
   });
   const image = job.server.apiserver!.image;
   const recordMount = { name: 'record', mountPath: VERIFICATION.recordDir, readOnly: true };
   const container = (check: Check) => dirctlContainer(check, image, job.server, serverAddress, client.workloadApi, { extraMounts: [recordMount] });
   const first = job.checks.filter((check) => check.first);
-  oneShotJob(chart, 'Job', verificationJobName(job), namespace, labels, {
+  oneShotJob(chart, 'Job', name, namespace, labels, {
     serviceAccountName: client.serviceAccountName,
     ...(first.length > 0 && { initContainers: first.map(container) }),
     containers: job.checks.filter((check) => !check.first).map(container),
-    volumes: [client.workloadApi.volume, { name: 'record', configMap: { name: VERIFICATION.recordConfigMap } }],
+    volumes: [client.workloadApi.volume, { name: 'record', configMap: { name: configMap } }],
   });
   return chart.toJson() as Record<string, unknown>[];
+}
+
+/**
+ * The sync proof: the first Directory on a registry (in topology order) is the source; its dirctl pushes a
+ * record only it holds, then the dirctl of each peer (federated both ways, also on a registry) has its own
+ * Directory sync that record from the source over the clusters' network (`dirctl sync create --wait`, which
+ * exits 0 only once the sync is COMPLETED) and pulls it from its own Directory under the same CID.
+ */
+export interface SyncProof {
+  readonly source: TrustDomain;
+  readonly target: TrustDomain;
+  /** The source's dirctl pushing the record to the source's apiserver. */
+  readonly push: VerificationJob;
+  /** The target's dirctl syncing it into, and pulling it from, the target's apiserver. */
+  readonly sync: VerificationJob;
+}
+
+export const SYNC_PROOF = {
+  pushJob: 'dirtk-sync-push',
+  syncJob: 'dirtk-sync',
+  recordConfigMap: 'dirtk-sync-record',
+} as const;
+
+/** The record the source's dirctl pushes for the sync proof: only the source holds it before the sync. */
+export function syncRecord(source: TrustDomain): { readonly name: string; readonly version: string; readonly description: string } {
+  return { name: `dirtk-kind-sync-from-${source.name}`, version: 'v1', description: `Pushed in ${source.name} by the Kind sync proof (kind/), then synced by its peers` };
+}
+
+/** The sync proofs of `topology` (see `SyncProof`); none without two Directories on a registry federated both ways. */
+export function syncProofs(topology: Topology): SyncProof[] {
+  const onRegistry = topology.trustDomains.filter((td) => td.apiserver?.store === 'registry');
+  const source = onRegistry[0];
+  if (source === undefined) return [];
+  const federates = (from: TrustDomain, to: TrustDomain) => from.federatesWith.some((edge) => edge.trustDomain === to.name);
+  const cid = objectCid(syncRecord(source));
+  return onRegistry
+    .filter((target) => target !== source && federates(target, source) && federates(source, target))
+    .map((target) => ({
+      source,
+      target,
+      push: { caller: source, server: source, relation: 'own' as const, checks: [{ name: 'push-for-sync', dirctl: ['push', RECORD_PATH], expected: 'allowed' as const }] },
+      sync: {
+        caller: target,
+        server: target,
+        relation: 'own' as const,
+        checks: [
+          { name: `sync-from-${source.clusterName}`, dirctl: ['sync', 'create', '--cid', cid, '--wait'], expected: 'allowed' as const, first: true },
+          { name: 'pull-synced', dirctl: ['pull', cid], expected: 'allowed' as const },
+        ],
+      },
+    }));
+}
+
+/** The name of the sync Job of `proof` in the target's cluster. */
+export function syncJobName(proof: SyncProof): string {
+  return `${SYNC_PROOF.syncJob}-from-${proof.source.clusterName}`;
+}
+
+/** The push Job, in the source's directory namespace, against the source's own apiserver Service. */
+export function syncPushManifests(proof: SyncProof): Record<string, unknown>[] {
+  return dirctlJobManifests(proof.push, SYNC_PROOF.pushJob, ownApiserverAddress(proof.source), { configMap: SYNC_PROOF.recordConfigMap, record: syncRecord(proof.source) });
+}
+
+/**
+ * The sync Job, in the target's directory namespace, against the target's own apiserver Service; the sync
+ * names the source's apiserver at `sourceNodeAddress` and its node port, as the target's `syncPeers` list it.
+ */
+export function syncManifests(proof: SyncProof, sourceNodeAddress: string): Record<string, unknown>[] {
+  const nodePort = proof.source.apiserver!.nodePort;
+  if (nodePort === undefined) throw new Error(`the apiserver of ${proof.source.name} has no fixed node port, so ${proof.target.name} cannot sync from it`);
+  const remote = `${sourceNodeAddress}:${nodePort}`;
+  const checks = proof.sync.checks.map((check) => (check.first ? { ...check, dirctl: [...check.dirctl, '--remote-directory-url', remote] } : check));
+  return dirctlJobManifests({ ...proof.sync, checks }, syncJobName(proof), ownApiserverAddress(proof.target), {
+    configMap: SYNC_PROOF.recordConfigMap,
+    record: syncRecord(proof.source),
+  });
+}
+
+function ownApiserverAddress(td: TrustDomain): string {
+  return `${DIRECTORY_API_SERVER.name}.${td.namespaces.directory}.svc:${td.apiserver!.port}`;
 }
 
 /** The image-tie check: the apiserver's own image and its impostor, side by side in one pod. */

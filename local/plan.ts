@@ -7,6 +7,7 @@ import path from 'node:path';
 import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
 import type { Topology, TrustDomain } from '../topology/model';
 import { mapTrustDomains, withBundleEndpoints } from '../topology/adjust';
+import { registryService, syncPeersOf } from '../topology/sync-peers';
 import { bundleEndpointUrlOf, TopologyError, type TopologyProblem } from '../topology/resolve';
 import { LOCAL_APISERVER_TLS_SERVER_NAME, localNodeId, localWorkloadEntries, SVID_HINTS } from './entries';
 import { LOOPBACK } from '../spire/process/ports';
@@ -117,11 +118,6 @@ export function localTopology(topology: Topology, ports: Readonly<Record<string,
   return mapTrustDomains(onLoopback, (td) => (td.apiserver ? { ...td, apiserver: { ...td.apiserver, store: 'registry' } } : td));
 }
 
-/** The registry's token `service` (its tokens' audience) in a trust domain's local Directory. */
-export function localRegistryService(td: TrustDomain): string {
-  return `dirtk-registry.${td.name}`;
-}
-
 export interface LocalPlanInputs {
   readonly layout: LocalStateLayout;
   readonly ports: Readonly<Record<string, LocalDomainPorts>>;
@@ -136,12 +132,10 @@ export interface LocalPlanInputs {
 /** The plan of a bootstrapped, locally runnable topology (see `bootstrapFederation`, `localTopology`). */
 export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs): LocalDomainPlan[] {
   const { layout, ports, upstreamCaDirs, uid, apiserverExecutable, x509SvidTtl } = inputs;
-  const byName = new Map(topology.trustDomains.map((td) => [td.name, td]));
-  const syncPeersOf = (td: TrustDomain) =>
-    td.federatesWith.flatMap((edge) => {
-      const peerApiserver = byName.get(edge.trustDomain)?.apiserver;
-      const peerPorts = ports[edge.trustDomain]?.apiserver;
-      return peerApiserver && peerPorts ? [`${LOOPBACK}:${peerPorts.grpc}=${peerApiserver.spiffeId}`] : [];
+  const syncPeers = (td: TrustDomain) =>
+    syncPeersOf(topology, td, (peer) => {
+      const peerPorts = ports[peer.name]?.apiserver;
+      return peerPorts && `${LOOPBACK}:${peerPorts.grpc}`;
     });
   return topology.trustDomains.map((td) => {
     const dir = path.join(layout.runDir, td.name);
@@ -189,9 +183,9 @@ export function planLocalFederation(topology: Topology, inputs: LocalPlanInputs)
               address: `${LOOPBACK}:${apiserverPorts.registry}`,
               url: `http://${LOOPBACK}:${apiserverPorts.registry}`,
               tokenRealm: `http://${LOOPBACK}:${apiserverPorts.http}${REGISTRY_TOKEN_PATH}`,
-              service: localRegistryService(td),
+              service: registryService(td),
             },
-            syncPeers: syncPeersOf(td),
+            syncPeers: syncPeers(td),
           },
         }),
     };

@@ -2,6 +2,7 @@ export * from './spec';
 export * from './model';
 export {
   DEFAULT_APISERVER_IMAGE,
+  DEFAULT_REGISTRY_TOKEN_KEY_SECRET,
   DEFAULT_UPSTREAM_CA_SECRET,
   DIRECTORY_CLIENT_SERVICE_ACCOUNT,
   bundleEndpointUrlOf,
@@ -15,3 +16,4 @@ export { EXAMPLE_FEDERATION } from './example';
 export { loadTopology, TOPOLOGY_FILE_ENV } from './load';
 export { mapTrustDomains, withBundleEndpoints } from './adjust';
 export { specOf } from './spec-of';
+export { registryService, syncPeersOf } from './sync-peers';

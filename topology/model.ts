@@ -1,7 +1,7 @@
 /**
  * The resolved topology: validated, with every default applied. Renderers consume only this.
  */
-import type { ApiServerStore, BundleEndpointProfile, CaKeyType, DatastoreSpec, LogLevel } from './spec';
+import type { ApiServerStore, BundleEndpointProfile, CaKeyType, DatastoreSpec, LogLevel, RegistryTokenKeySpec } from './spec';
 
 export interface Topology {
   readonly trustDomains: readonly TrustDomain[];
@@ -103,4 +103,14 @@ export interface ApiServer {
   readonly image: string;
   /** The image ID the kubelet reports for the apiserver's container; when set, the identity is tied to it. */
   readonly imageId?: string;
+  /** The OCI registry beside a Kubernetes apiserver on the registry store (`ApiServerRegistrySpec`). */
+  readonly registry?: ApiServerRegistry;
+}
+
+export interface ApiServerRegistry {
+  readonly externalHost: string;
+  readonly nodePort: number;
+  readonly tokenNodePort: number;
+  readonly trustedKeys: readonly RegistryTokenKeySpec[];
+  readonly tokenKeySecret: string;
 }

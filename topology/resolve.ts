@@ -1,8 +1,8 @@
 import { DEFAULT_GRPC_PORT } from '@dirtk/directory-api/contract';
 import { SpiffeId, TrustDomain as TrustDomainName } from '@dirtk/spiffe/spiffeid';
 import { parseGoDuration } from './duration';
-import type { ApiServer, BundleEndpoint, FederationEdge, Topology, TrustDomain } from './model';
-import type { ApiServerSpec, BundleEndpointProfile, FederationEdgeSpec, TopologySpec, TrustDomainSpec } from './spec';
+import type { ApiServer, ApiServerRegistry, BundleEndpoint, FederationEdge, Topology, TrustDomain } from './model';
+import type { ApiServerRegistrySpec, ApiServerSpec, BundleEndpointProfile, FederationEdgeSpec, TopologySpec, TrustDomainSpec } from './spec';
 
 /** One thing wrong with a topology: where (a path into the spec) and what. */
 export interface TopologyProblem {
@@ -330,6 +330,7 @@ function resolveApiServer(
     ...(nodePort !== undefined && { nodePort }),
     spiffeId: serviceAccountSpiffeId(id, namespace, serviceAccount),
     ...resolveApiServerImage(td.apiserver ?? {}, path, report),
+    ...(td.apiserver?.registry && { registry: resolveApiServerRegistry(td.apiserver.registry, `${path}.registry`, report) }),
   };
   checkDnsSubdomain(serviceAccount, `${path}.serviceAccount`, 'service account name', report);
   checkPositiveInteger(apiserver.replicas, `${path}.replicas`, report);
@@ -349,7 +350,40 @@ function resolveApiServer(
       report(`${path}.nodePort`, `${nodePort} is already the node port of the bundle endpoint (bundleEndpoint.nodePort); give each its own`);
     }
   }
+  if (apiserver.registry) {
+    if (apiserver.store !== 'registry') report(`${path}.registry`, `a registry needs store: 'registry', not '${apiserver.store}'`);
+    const taken = [
+      ...(nodePort !== undefined ? [{ port: nodePort, what: 'the apiserver (nodePort)' }] : []),
+      ...(bundleEndpoint?.serviceType === 'NodePort' ? [{ port: bundleEndpoint.nodePort, what: 'the bundle endpoint (bundleEndpoint.nodePort)' }] : []),
+    ];
+    for (const [member, port] of [['nodePort', apiserver.registry.nodePort], ['tokenNodePort', apiserver.registry.tokenNodePort]] as const) {
+      const clash = taken.find((used) => used.port === port);
+      if (clash) report(`${path}.registry.${member}`, `${port} is already the node port of ${clash.what}; give each its own`);
+      taken.push({ port, what: `the registry (registry.${member})` });
+    }
+  }
   return apiserver;
+}
+
+/** The Secret holding the apiserver's registry token-signing key, unless the topology names another. */
+export const DEFAULT_REGISTRY_TOKEN_KEY_SECRET = 'dir-registry-token-key';
+
+function resolveApiServerRegistry(spec: ApiServerRegistrySpec, path: string, report: Report): ApiServerRegistry {
+  const registry: ApiServerRegistry = {
+    externalHost: spec.externalHost,
+    nodePort: spec.nodePort ?? 30500,
+    tokenNodePort: spec.tokenNodePort ?? 30880,
+    trustedKeys: spec.trustedKeys.map((key) => ({ ...key })),
+    tokenKeySecret: spec.tokenKeySecret ?? DEFAULT_REGISTRY_TOKEN_KEY_SECRET,
+  };
+  if (!/^[A-Za-z0-9.-]+$/.test(registry.externalHost)) {
+    report(`${path}.externalHost`, `"${registry.externalHost}" is not a host name or IPv4 address (no scheme, no port)`);
+  }
+  checkNodePort(registry.nodePort, `${path}.nodePort`, report);
+  checkNodePort(registry.tokenNodePort, `${path}.tokenNodePort`, report);
+  if (registry.trustedKeys.length === 0) report(`${path}.trustedKeys`, 'is empty: the registry would trust no token; list the public half of the token-signing key');
+  checkDnsSubdomain(registry.tokenKeySecret, `${path}.tokenKeySecret`, 'Secret name', report);
+  return registry;
 }
 
 /** The apiserver image and, when it is known, the image ID the kubelet will report for it. */

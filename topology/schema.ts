@@ -64,6 +64,15 @@ export const TOPOLOGY_SPEC_SCHEMA: JTDSchemaType<TopologySpec> = {
               nodePort: { type: 'int32' },
               image: { type: 'string' },
               imageId: { type: 'string' },
+              registry: {
+                properties: {
+                  externalHost: { type: 'string' },
+                  trustedKeys: {
+                    elements: { properties: { kty: { enum: ['EC'] }, crv: { enum: ['P-256'] }, x: { type: 'string' }, y: { type: 'string' } } },
+                  },
+                },
+                optionalProperties: { nodePort: { type: 'int32' }, tokenNodePort: { type: 'int32' }, tokenKeySecret: { type: 'string' } },
+              },
             },
           },
         },

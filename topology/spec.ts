@@ -307,4 +307,47 @@ export interface ApiServerSpec {
    * @default - derived from `image` when it names a digest; otherwise none
    */
   readonly imageId?: string;
+  /**
+   * The OCI registry of a Kubernetes apiserver with `store: 'registry'`, and how peers in other clusters
+   * reach it and its token service. Local mode runs its own registry and ignores it.
+   * @default - none: the Kubernetes constructs refuse `store: 'registry'` without it
+   */
+  readonly registry?: ApiServerRegistrySpec;
+}
+
+/** An EC P-256 public key as a JWK: a registry token-signing key's public half. */
+export interface RegistryTokenKeySpec {
+  readonly kty: 'EC';
+  readonly crv: 'P-256';
+  readonly x: string;
+  readonly y: string;
+}
+
+export interface ApiServerRegistrySpec {
+  /**
+   * The host (name or IPv4 address) peers in other clusters reach this domain's node ports at: the
+   * registry's address and the token realm the registry sends them to are built on it.
+   */
+  readonly externalHost: string;
+  /**
+   * Node port of the registry's Service.
+   * @default 30500
+   */
+  readonly nodePort?: number;
+  /**
+   * Node port of the apiserver's plain-HTTP Service, whose `/registry/token` is the registry's token realm.
+   * @default 30880
+   */
+  readonly tokenNodePort?: number;
+  /**
+   * Public halves of the token-signing keys the registry trusts: the current one, and the next during a
+   * rotation. The private key never enters the topology: it is the Secret `tokenKeySecret`.
+   */
+  readonly trustedKeys: readonly RegistryTokenKeySpec[];
+  /**
+   * The Secret (in the directory namespace, created out of band) whose key `registry-token.key` holds the
+   * apiserver's EC P-256 token-signing key (PKCS#8 PEM).
+   * @default 'dir-registry-token-key'
+   */
+  readonly tokenKeySecret?: string;
 }

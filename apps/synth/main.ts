@@ -17,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import { trustDomainManifests } from '../../constructs/manifests';
+import { DIRECTORY_REGISTRY } from '../../constructs/directory-registry';
 import { loadTopology, TopologyError, type Topology } from '../../topology';
 import { withFederationBootstrap } from '../../federation/bootstrap';
 
@@ -48,6 +49,11 @@ async function main(): Promise<void> {
       if (dir && secret) {
         console.error(`[synth] ${td.name}: before applying, create its upstream CA Secret (the key never enters the manifests):`);
         console.error(`[synth]   kubectl -n ${td.namespaces.spire} create secret generic ${secret} --from-file=${dir}`);
+      }
+      const registry = td.apiserver?.registry;
+      if (registry) {
+        console.error(`[synth] ${td.name}: before applying, create its registry token key Secret from the private half of a key in apiserver.registry.trustedKeys:`);
+        console.error(`[synth]   kubectl -n ${td.namespaces.directory} create secret generic ${registry.tokenKeySecret} --from-file=${DIRECTORY_REGISTRY.tokenKeyFile}=<EC P-256 key, PKCS#8 PEM>`);
       }
     }
   } catch (error) {

@@ -9,10 +9,12 @@
  * - the node image `dirtk.local/kind-node:v1.36.1-<key>` with those images inside;
  * - the SPIRE server, agent and controller-manager images from `npm run setup`'s binaries, tagged as the
  *   manifests name them, and the apiserver image `dirtk/apiserver:dev`, also tagged by its image ID, with
- *   its impostor (pinned-apiserver.ts).
+ *   its impostor (pinned-apiserver.ts), and the registry image `dirtk/registry:dev` from the project's
+ *   Distribution build (registry-image.ts).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensureRegistry } from '../../registry/build/install';
 import { ensureSpire, SPIRE_INSTALL } from '../../spire/build/install';
 import { CACHE_ROOT, PROJECT_ROOT } from '../../tools/paths';
 import { ensureDockerEngine, type DockerEngine } from '../engine/engine';
@@ -21,9 +23,10 @@ import { BUILD_MODULES_DIR, ensureGoBuild, GO_BUILDS, goVersion, type BuiltGo, t
 import { ensureHostTools } from './host-tools';
 import { contentHash, ensureImage, IMAGE_SPECS, imageKey, type FileSource, type SourceResolver } from './images';
 import { ensureNodeImage } from './node-image';
+import { ensureRegistryImage } from './registry-image';
 import { pinApiServerImage, prunePinnedApiServerImages, type PinnedApiServerImage } from './pinned-apiserver';
 import { ensureBaseImage } from './rootfs';
-import { baseImageTag, KIND_VERSION, LOCAL_REPOSITORY, RECIPE_KEY_LABEL, UNSERVED_IMAGES } from './versions';
+import { baseImageTag, KIND_VERSION, LOCAL_REPOSITORY, RECIPE_KEY_LABEL, UNSERVED_IMAGES, WORKLOAD_IMAGES } from './versions';
 
 export const PREFIX = '[kind:images]';
 
@@ -87,6 +90,10 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
   await ensureSpire({ log: (line) => log(`${PREFIX} ${line}`) });
   summary.push({ what: 'SPIRE binaries (npm run setup)', result: path.dirname(SPIRE_INSTALL.serverBin), status: spireReady ? 'cached' : 'built', seconds: elapsed(spireStarted) });
 
+  const registryStarted = Date.now();
+  const registry = await ensureRegistry({ log: (line) => log(`${PREFIX} ${line}`) });
+  summary.push({ what: 'Distribution registry binary (npm run setup)', result: registry.registryBin, status: 'cached', seconds: elapsed(registryStarted) });
+
   // Bundled on every run (seconds): the apiserver image's key is the bundle's content, so an unchanged
   // bundle leaves the image alone.
   const bundleStarted = Date.now();
@@ -110,6 +117,11 @@ export async function ensureKindImages(options: EnsureKindImagesOptions = {}): P
     keys[spec.tag] = key;
     summary.push({ what: `${spec.group} image ${spec.id}`, result: spec.tag, status: built ? 'built' : 'cached', seconds: built ? elapsed(imageStarted) : 0 });
   }
+
+  const registryImageStarted = Date.now();
+  const registryImageBuilt = await timedIf(log, `image ${WORKLOAD_IMAGES.registry}`, () => ensureRegistryImage(docker, base, registry.registryBin, stagingRoot));
+  images.registry = WORKLOAD_IMAGES.registry;
+  summary.push({ what: 'workload image registry', result: WORKLOAD_IMAGES.registry, status: registryImageBuilt ? 'built' : 'cached', seconds: registryImageBuilt ? elapsed(registryImageStarted) : 0 });
 
   const kindModuleDir = await goModuleDir('kind', `sigs.k8s.io/kind@${KIND_VERSION}`);
   const controlPlaneKeys = Object.fromEntries(IMAGE_SPECS.filter((spec) => spec.group === 'control-plane').map((spec) => [spec.tag, keys[spec.tag]!]));

@@ -7,6 +7,7 @@
  */
 import { IMAGES, SPIRE_VERSION, CONTROLLER_MANAGER_VERSION } from '../../spire/versions';
 import { KIND_VERSION } from '../clusters';
+import { REGISTRY_IMAGE } from '../../constructs/directory-registry';
 
 export { KIND_VERSION };
 
@@ -45,6 +46,7 @@ export const WORKLOAD_IMAGES = {
   spireAgent: IMAGES.spireAgent,
   controllerManager: IMAGES.controllerManager,
   apiserver: 'dirtk/apiserver:dev',
+  registry: REGISTRY_IMAGE.tag,
 } as const;
 
 /**

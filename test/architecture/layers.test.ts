@@ -23,14 +23,15 @@ const LAYERS: ReadonlyArray<{ readonly folder: string; readonly mayImport: reado
   { folder: 'spire/process', mayImport: ['topology', 'spire/config', 'spire/build', ...SPIRE_FACTS, SPIFFE] },
   // The OCI registry: its build, config and process (supervised like SPIRE's).
   { folder: 'registry', mayImport: ['tools/paths.ts', 'tools/go-tool-install.ts', 'spire/process/supervised-process.ts', API] },
-  { folder: 'constructs', mayImport: ['topology', 'spire/config', 'spire/kubernetes', ...SPIRE_FACTS, API] },
+  // The registry's config is rendered in one place (registry/config.ts), locally and in the registry's ConfigMap.
+  { folder: 'constructs', mayImport: ['topology', 'spire/config', 'spire/kubernetes', ...SPIRE_FACTS, 'registry/config.ts', API] },
   { folder: 'stacks', mayImport: ['topology', 'constructs', 'spire/kubernetes'] },
   { folder: 'apps/apiserver/src', mayImport: [SPIFFE, API] },
   { folder: 'apps/dirctl/src', mayImport: [SPIFFE, API] },
   { folder: 'apps/synth', mayImport: ['topology', 'federation', 'constructs'] },
   // Local mode runs the apps (the tour drives dirctl in-process) and each Directory's registry.
   { folder: 'local', mayImport: ['topology', 'federation', 'spire', 'registry', 'tools/paths.ts', 'apps/dirctl/src', SPIFFE, API] },
-  { folder: 'kind', mayImport: ['topology', 'federation', 'spire', 'constructs', 'stacks', 'apps/synth', 'tools', SPIFFE, API] },
+  { folder: 'kind', mayImport: ['topology', 'federation', 'spire', 'registry', 'constructs', 'stacks', 'apps/synth', 'tools', SPIFFE, API] },
 ];
 
 /** Workspace packages by name, as the folder their imports resolve to. */

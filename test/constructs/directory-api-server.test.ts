@@ -14,7 +14,7 @@ import {
   type DirectoryApiServerProps,
 } from '../../constructs';
 import { AGENT, CONTROLLER_MANAGER, CSI, WORKLOAD_SOCKET_DIR } from '../../spire/kubernetes/layout';
-import { resolveTopology, TopologyError, type TrustDomain } from '../../topology';
+import { resolveTopology, type TrustDomain } from '../../topology';
 import { expectNonRoot, hostPaths, renderSpiffeIdTemplate, selects } from './assertions';
 import { containers, DIR, DIRCTL, find, ofKind, SOLO, synth, VARIANT_TD, volume, type Manifest } from './fixtures';
 import { crdSchemaError, kubernetesSchemaError } from './schemas';
@@ -337,25 +337,5 @@ describe('DirectoryApiServer', () => {
     const { construct, identity } = build(DIRCTL);
     expect(construct.spiffeId).toBe('spiffe://dirctl.example/ns/dir/sa/dir-apiserver');
     expect(identity.spec.federatesWith).toEqual(['dir.example']);
-  });
-
-  it('refuses the registry store as a topology problem, since no construct deploys the registry yet', () => {
-    const onRegistry = resolveTopology({
-      trustDomains: [{ name: 'registry.example', clusterName: 'registry', apiserver: { store: 'registry', replicas: 2 } }],
-    }).trustDomains[0]!;
-    let failure: unknown;
-    try {
-      build(onRegistry);
-    } catch (error) {
-      failure = error;
-    }
-    expect(failure).toBeInstanceOf(TopologyError);
-    expect((failure as TopologyError).problems).toEqual([
-      {
-        path: 'trust domain registry.example: apiserver.store',
-        message: expect.stringContaining("the Kubernetes constructs do not deploy an OCI registry yet, so they cannot run an apiserver with store: 'registry'"),
-      },
-    ]);
-    expect((failure as TopologyError).message).toContain("use store: 'filesystem' (one replica) on Kubernetes");
   });
 });

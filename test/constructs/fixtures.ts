@@ -79,3 +79,25 @@ export function volume(workload: Manifest, name: string): Manifest {
 
 /** A domain that federates with nobody, so it has no bundle endpoint. */
 export const SOLO = resolveTopology({ trustDomains: [{ name: 'solo.example', clusterName: 'solo' }] }).trustDomains[0]!;
+
+/** Public halves of two token-signing keys (EC P-256), fixed so that snapshots are stable. */
+export const TOKEN_KEYS = [
+  { kty: 'EC', crv: 'P-256', x: 'n0lcUR9em1nOxMfmd93bSGIOs6qM5kKme9AkkDjeJ2M', y: 'vr3u7rWdM0h7vxaVX8wcstZs0IQraRwj6CBef7txQgo' },
+  { kty: 'EC', crv: 'P-256', x: 'ZUULNRJxu2MHhZWvGKXQ-YZ2y8iyXKfFhGLeQuNw70s', y: '9PUc__dGolZOUe3an3qp14PBrkV09ejZJJfe2yrg2_0' },
+] as const;
+
+/** The example federation with each Directory on a registry, reachable on its node ports at a node address, as Kind runs it. */
+export const REGISTRY_SPEC: TopologySpec = {
+  trustDomains: EXAMPLE_SPEC.trustDomains.map((td, index) => ({
+    ...td,
+    apiserver: {
+      store: 'registry',
+      serviceType: 'NodePort',
+      nodePort: 30888,
+      registry: { externalHost: `172.18.0.${index + 2}`, trustedKeys: [TOKEN_KEYS[index]!] },
+    },
+  })),
+};
+export const REGISTRY: Topology = resolveTopology(REGISTRY_SPEC);
+export const DIR_ON_REGISTRY = domain(REGISTRY, 'dir.example');
+export const DIRCTL_ON_REGISTRY = domain(REGISTRY, 'dirctl.example');

@@ -8,7 +8,7 @@
  *
  * A server that fails dirctl's pin exits 3 (setup failure), not 114: it would not pass on retry.
  */
-import { registryUsername } from '@dirtk/directory-api/contract';
+import { EXIT_FAILED, registryUsername } from '@dirtk/directory-api/contract';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -362,6 +362,13 @@ describe('dirctl syncs and credentials', () => {
 
     expect(await ok(['sync', 'delete', id])).toBe(`deleted sync ${id}\n`);
     expect(await ok(['sync', 'get', id])).toContain('status: SYNC_STATUS_DELETED\n');
+  });
+
+  it('waits with --wait until the sync ends, failing when it FAILED', async () => {
+    // No peer is configured at that URL, so the worker FAILs the sync at once.
+    const run = await dirctl(['sync', 'create', '--remote-directory-url', 'https://dir.partner.example', '--cid', ABSENT_CID, '--wait']);
+    expect(run).toMatchObject({ code: EXIT_FAILED, stdout: '' });
+    expect(run.stderr).toMatch(/^error: sync [0-9a-f-]{36} ended SYNC_STATUS_FAILED; the apiserver's log says why\n$/);
   });
 
   it('requests registry credentials issued to the calling identity', async () => {

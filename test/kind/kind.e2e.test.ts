@@ -91,10 +91,18 @@ describe('two Kind clusters', () => {
     skipIfUnavailable(context);
     const test = await kindScript('test');
     expect(test.code, test.output.split('\n').slice(-60).join('\n')).toBe(0);
+    const allRows = test.output.split('\n').filter((line) => /^(dir|dirctl)\.example +(dir|dirctl)\.example /.test(line));
+    expect(allRows.every((row) => row.endsWith(' ok'))).toBe(true);
+    // The sync proof: dirctl.example's Directory synced the record dir.example's dirctl pushed (COMPLETED) and serves it under the same CID.
+    const syncRows = allRows.filter((row) => / (push-for-sync|sync-from-dir-example|pull-synced) /.test(row)).map((row) => row.split(/ {2,}/).slice(0, 4));
+    expect(syncRows).toEqual([
+      ['dir.example', 'dir.example', 'push-for-sync', 'allowed (exit 0)'],
+      ['dirctl.example', 'dirctl.example', 'sync-from-dir-example', 'allowed (exit 0)'],
+      ['dirctl.example', 'dirctl.example', 'pull-synced', 'allowed (exit 0)'],
+    ]);
     // Per apiserver (both domains run one): 5 calls of its own domain, 5 of the federated one, 2 of the image tie.
-    const rows = test.output.split('\n').filter((line) => /^(dir|dirctl)\.example +(dir|dirctl)\.example /.test(line));
+    const rows = allRows.filter((row) => !/ (push-for-sync|sync-from-dir-example|pull-synced) /.test(row));
     expect(rows).toHaveLength(24);
-    expect(rows.every((row) => row.endsWith(' ok'))).toBe(true);
     // Each apiserver's identity is tied to its image: the same call from another image under its service account gets no SVID.
     expect(rows.filter((row) => / (genuine|impostor)-image /.test(row)).map((row) => row.split(/ {2,}/).slice(1, 4))).toEqual([
       ['dir.example', 'genuine-image', 'allowed (exit 0)'],

@@ -58,7 +58,7 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     const build = indexOf(plan, /^docker build -f apps\/apiserver\/Dockerfile -t dirtk\/apiserver:dev \.$/);
     const loaded = CLUSTERS.map((cluster) => indexOf(plan, new RegExp(`^kind load docker-image dirtk/apiserver:dev --name ${cluster}$`)));
     const addresses = CLUSTERS.map((cluster) => indexOf(plan, inCluster(cluster, 'get nodes --output jsonpath=')));
-    const topology = indexOf(plan, /^Make an upstream CA per trust domain/);
+    const topology = indexOf(plan, /^Make an upstream CA and a registry token key per trust domain/);
     const synth = indexOf(plan, /^npm run synth$/);
     expect(Math.max(...created)).toBeLessThan(build);
     expect(build).toBeLessThan(Math.min(...loaded));
@@ -72,12 +72,16 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     expect(synth.kind === 'command' && synth.env).toEqual({ DIRTK_TOPOLOGY: state.topologyFile, CDK8S_OUTDIR: state.manifestsDir });
   });
 
-  it.each(CLUSTERS)('in %s: CRDs established, then namespaces, then the CA Secret, then the workloads, then waits for them', (cluster) => {
+  it.each(CLUSTERS)('in %s: CRDs established, then namespaces, then the CA and token key Secrets, then the workloads, then waits for them', (cluster) => {
     const td = DOMAINS[cluster];
     const crds = indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.crdsFile(td)}$`));
     const established = indexOf(plan, inCluster(cluster, `wait --for=condition=Established --timeout=60s -f ${state.crdsFile(td)}$`));
     const namespaces = indexOf(plan, inCluster(cluster, `apply --server-side -f ${state.namespacesFile(td)}$`));
     const secret = indexOf(plan, inCluster(cluster, `--namespace spire-system create secret generic spire-upstream-ca --from-file=${state.caFiles(td)}$`));
+    const tokenKeySecret = indexOf(
+      plan,
+      inCluster(cluster, `--namespace dir create secret generic dir-registry-token-key --from-file=registry-token.key=${state.registryTokenKeyFile(td)}$`),
+    );
     const deploy =
       deployer === 'pulumi'
         ? indexOf(plan, new RegExp(`^pulumi up .*--stack ${cluster} `))
@@ -85,7 +89,7 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
     const rollouts = plan.steps.flatMap((step, index) => (inCluster(cluster, '--namespace \\S+ rollout status ').test(line(step)) ? [index] : []));
     const split = indexOf(plan, /^Split out the CRDs and Namespaces/);
     expect(split).toBeLessThan(crds);
-    expect([crds, established, namespaces, secret, deploy]).toEqual([...[crds, established, namespaces, secret, deploy]].sort((a, b) => a - b));
+    expect([crds, established, namespaces, secret, tokenKeySecret, deploy]).toEqual([...[crds, established, namespaces, secret, tokenKeySecret, deploy]].sort((a, b) => a - b));
     expect(rollouts.length).toBeGreaterThanOrEqual(2);
     expect(Math.min(...rollouts)).toBeGreaterThan(deploy);
     if (deployer === 'kubectl') {
@@ -115,10 +119,12 @@ describe.each(['kubectl', 'pulumi'] as const)('kind:up deploying with %s', (depl
       'kind-dir-example spire-agent daemonset/spire-agent',
       'kind-dir-example spire-agent daemonset/spiffe-csi-driver',
       'kind-dir-example dir deployment/dir-apiserver',
+      'kind-dir-example dir deployment/dir-registry',
       'kind-dirctl-example spire-system statefulset/spire-server',
       'kind-dirctl-example spire-agent daemonset/spire-agent',
       'kind-dirctl-example spire-agent daemonset/spiffe-csi-driver',
       'kind-dirctl-example dir deployment/dir-apiserver',
+      'kind-dirctl-example dir deployment/dir-registry',
     ]);
   });
 
@@ -147,13 +153,20 @@ describe('kind:test', () => {
       ...jobIn('dirctl-example', 'dirctl.example', 'dir.example'),
       ...jobIn('dirctl-example', 'dirctl.example', 'dirctl.example'),
       ...jobIn('dir-example', 'dir.example', 'dirctl.example'),
+      steps.indexOf('Write the sync proof Jobs: dirctl.example syncs a record of dir.example'),
+      cluster('dir-example', '--namespace dir delete job dirtk-sync-push '),
+      cluster('dir-example', 'apply --server-side -f \\S+/verification/dir\\.example\\.dirtk-sync-push\\.yaml'),
+      cluster('dir-example', '--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-sync-push '),
+      cluster('dirctl-example', '--namespace dir delete job dirtk-sync-from-dir-example '),
+      cluster('dirctl-example', 'apply --server-side -f \\S+/verification/dirctl\\.example\\.dirtk-sync-from-dir-example\\.yaml'),
+      cluster('dirctl-example', '--namespace dir get pods --selector batch.kubernetes.io/job-name=dirtk-sync-from-dir-example '),
       steps.indexOf('Compare each call with the cross-domain matrix'),
     ];
     expect(order).toEqual([...order.keys()].map((i) => i + 1));
-    expect(plan.steps.filter((step) => step.kind === 'poll')).toHaveLength(4);
+    expect(plan.steps.filter((step) => step.kind === 'poll')).toHaveLength(6);
   });
 
-  it('with local images, runs the image-tie Job of every apiserver after the verification Jobs', () => {
+  it('with local images, runs the image-tie Job of every apiserver after the verification Jobs, then the sync proof', () => {
     const pinned = planTest({
       ...options,
       localImages: {
@@ -171,8 +184,10 @@ describe('kind:test', () => {
       'kind-dir-example dir.example.calls.dirctl.example.yaml',
       'kind-dir-example dir.example.image-tie.yaml',
       'kind-dirctl-example dirctl.example.image-tie.yaml',
+      'kind-dir-example dir.example.dirtk-sync-push.yaml',
+      'kind-dirctl-example dirctl.example.dirtk-sync-from-dir-example.yaml',
     ]);
-    expect(pinned.steps.filter((step) => step.kind === 'poll')).toHaveLength(6);
+    expect(pinned.steps.filter((step) => step.kind === 'poll')).toHaveLength(8);
   });
 });
 

@@ -59,6 +59,13 @@ const calls = (): string[][] => readFileSync(process.env.FAKE_LOG!, 'utf8').trim
 const pods = (context: string, job: string, list: string) => writeFileSync(path.join(dir, 'pods', `${context}.${job}.json`), list);
 const OWN_PASSES = podList('Succeeded', { push: 0, pull: 0, lookup: 0, credentials: 0, 'sync-list': 0 }, ['push']);
 const FEDERATED_PASSES = podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 107 });
+const SYNC_PUSH_PASSES = podList('Succeeded', { 'push-for-sync': 0 });
+const SYNC_PASSES = podList('Succeeded', { 'sync-from-dir-example': 0, 'pull-synced': 0 }, ['sync-from-dir-example']);
+/** The sync proof's Jobs, both passing. */
+function syncProofPasses(): void {
+  pods('kind-dir-example', 'dirtk-sync-push', SYNC_PUSH_PASSES);
+  pods('kind-dirctl-example', 'dirtk-sync-from-dir-example', SYNC_PASSES);
+}
 const write = (line: string) => output.push(line);
 /** The output one line each (the table is written in one piece). */
 const lines = () => output.join('\n').split('\n');
@@ -83,6 +90,7 @@ describe('running a plan', () => {
     pods('kind-dirctl-example', 'dirtk-verify-dir-example', FEDERATED_PASSES);
     pods('kind-dirctl-example', 'dirtk-verify-dirctl-example', OWN_PASSES);
     pods('kind-dir-example', 'dirtk-verify-dirctl-example', FEDERATED_PASSES);
+    syncProofPasses();
     const options = planOptions('kubectl');
 
     expect(await runPlan(planTest(options), PROJECT_ROOT, write)).toBe(true);
@@ -101,8 +109,13 @@ describe('running a plan', () => {
       ...job.map((rest) => `kind-dirctl-example ${rest}`),
       ...job.map((rest) => `kind-dirctl-example ${rest}`),
       ...job.map((rest) => `kind-dir-example ${rest}`),
+      ...job.map((rest) => `kind-dir-example ${rest}`),
+      ...job.map((rest) => `kind-dirctl-example ${rest}`),
     ]);
-    expect(lines().filter((line) => / ok$/.test(line))).toHaveLength(20);
+    const syncJob = readFileSync(state.syncProofFile('dirtk-sync-from-dir-example', 'dirctl.example'), 'utf8');
+    expect(syncJob).toContain('- --remote-directory-url\n');
+    expect(syncJob).toContain('- 172.18.0.2:30888\n');
+    expect(lines().filter((line) => / ok$/.test(line))).toHaveLength(23);
     expect(output).toContain('Every call got the outcome the cross-domain matrix expects.');
   });
 
@@ -111,12 +124,13 @@ describe('running a plan', () => {
     pods('kind-dirctl-example', 'dirtk-verify-dir-example', podList('Failed', { pull: 0, lookup: 0, credentials: 0, 'sync-list': 107, push: 0 }));
     pods('kind-dirctl-example', 'dirtk-verify-dirctl-example', OWN_PASSES);
     pods('kind-dir-example', 'dirtk-verify-dirctl-example', FEDERATED_PASSES);
+    syncProofPasses();
 
     expect(await runPlan(planTest(planOptions('kubectl')), PROJECT_ROOT, write)).toBe(false);
     expect(lines().filter((line) => line.endsWith('MISMATCH'))).toEqual([
-      'dirctl.example  dir.example     push         denied (exit 107)  allowed (exit 0)   MISMATCH',
+      'dirctl.example  dir.example     push                   denied (exit 107)  allowed (exit 0)   MISMATCH',
     ]);
-    expect(output).toContain('1 of 20 calls did not get the expected outcome');
+    expect(output).toContain('1 of 23 calls did not get the expected outcome');
     expect(output).toContain('--- Diagnostics of dir-example ---');
     expect(output).toContain('--- Diagnostics of dirctl-example ---');
     const logCalls = calls().filter((argv) => argv.includes('logs'));
@@ -133,7 +147,7 @@ describe('running a plan', () => {
     writeFileSync(path.join(dir, 'bin', 'kubectl'), '#!/bin/sh\necho "Unable to connect to the server" >&2\nexit 1\n');
     expect(await runPlan(planTest(planOptions('kubectl')), PROJECT_ROOT, write)).toBe(false);
     expect(output).toContain('Step 2 failed: kubectl exited with code 1');
-    expect(output.filter((line) => line.startsWith('==> '))).toEqual(['==> [1/17] Check the programs on PATH: kubectl', '==> [2/17] Read the node address of dir-example']);
+    expect(output.filter((line) => line.startsWith('==> '))).toEqual(['==> [1/24] Check the programs on PATH: kubectl', '==> [2/24] Read the node address of dir-example']);
     expect(output.filter((line) => line.startsWith('(cannot list the pods of'))).toEqual([
       '(cannot list the pods of dir-example: kubectl exited with code 1: Unable to connect to the server)',
       '(cannot list the pods of dirctl-example: kubectl exited with code 1: Unable to connect to the server)',

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureRegistryTokenKey } from '../../registry/token-key';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { trustDomainManifests } from '../../constructs';
 import { isSpireResource } from '../../constructs/manifests';
@@ -114,7 +115,29 @@ describe('the Kind topology, as kind:up writes it', () => {
       const services = synthesized(td).filter((object) => object.kind === 'Service' && object.metadata.namespace === 'dir');
       expect(services.map((service) => [service.metadata.name, service.spec.type, service.spec.ports])).toEqual([
         ['dir-apiserver', 'NodePort', [{ name: 'grpc', port: 8888, targetPort: 'grpc', protocol: 'TCP', nodePort: 30888 }]],
+        ['dir-registry', 'NodePort', [{ name: 'registry', port: 5000, targetPort: 'registry', protocol: 'TCP', nodePort: 30500 }]],
+        ['dir-apiserver-token', 'NodePort', [{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP', nodePort: 30880 }]],
       ]);
+    }
+  });
+
+  it('runs each Directory on a registry at its node address, syncing from the peer’s apiserver there, its key only in the state folder', () => {
+    const address = (cluster: string) => topology.trustDomains.find((td) => td.clusterName === cluster)!.apiserver!.registry!.externalHost;
+    for (const td of topology.trustDomains) {
+      const apiserver = td.apiserver!;
+      expect(apiserver.store).toBe('registry');
+      expect(apiserver.registry).toMatchObject({ nodePort: 30500, tokenNodePort: 30880, tokenKeySecret: 'dir-registry-token-key' });
+      const keyFile = state.registryTokenKeyFile(td.name);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(apiserver.registry!.trustedKeys).toEqual([ensureRegistryTokenKey(keyFile)]);
+      const objects = synthesized(td.name);
+      expect(JSON.stringify(objects)).not.toContain('PRIVATE KEY');
+      const apiserverEnv = Object.fromEntries(
+        (objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'dir-apiserver')!.spec.template.spec.containers[0].env as Manifest[]).map((e) => [e.name, e.value]),
+      );
+      const peer = topology.trustDomains.find((candidate) => candidate.name !== td.name)!;
+      expect(apiserverEnv.DIRTK_APISERVER_REGISTRY_ADDRESS).toBe(`${address(td.clusterName)}:30500`);
+      expect(apiserverEnv.DIRTK_APISERVER_SYNC_PEERS).toBe(`${address(peer.clusterName)}:30888=${peer.apiserver!.spiffeId}`);
     }
   });
 

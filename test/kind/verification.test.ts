@@ -1,4 +1,5 @@
 import { App, Chart } from 'cdk8s';
+import { objectCid } from '@dirtk/directory-api/cid';
 import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
@@ -7,13 +8,17 @@ import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import { openStore } from '../../apps/apiserver/src/store/store';
 import { ApiServerPolicy, DIRECTORY_IMAGE, DirectoryClientIdentity } from '../../constructs';
 import { resultTable } from '../../kind/report';
-import { withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage } from '../../kind/topology';
+import { withApiserverNodePort, withHostPathSockets, withPinnedApiServerImage, withRegistryStore } from '../../kind/topology';
 import { DirectoryApiServer } from '../../constructs/directory-api-server';
 import {
   apiserverAddress,
   checkResults,
   describeExit,
   imageTieManifests,
+  syncManifests,
+  syncProofs,
+  syncPushManifests,
+  syncRecord,
   VERIFICATION_RECORD,
   VERIFICATION_RECORD_CID,
   verificationJobs,
@@ -257,5 +262,36 @@ describe('judging the pods', () => {
     });
     expect(verificationPodProgress(podList('Failed', { pull: 0, push: 107 })).done).toBe(true);
     expect(verificationPodProgress(podList('Succeeded', { pull: 0 })).done).toBe(true);
+  });
+});
+
+describe('the sync proof', () => {
+  const onRegistry = withRegistryStore(EXAMPLE);
+  const [proof, ...others] = syncProofs(onRegistry);
+
+  it('has dirctl.example sync a record only dir.example holds, and nothing without Directories on a registry', () => {
+    expect(others).toEqual([]);
+    expect([proof!.source.name, proof!.target.name]).toEqual(['dir.example', 'dirctl.example']);
+    expect(objectCid(syncRecord(proof!.source))).not.toBe(VERIFICATION_RECORD_CID);
+    expect(syncProofs(EXAMPLE)).toEqual([]);
+  });
+
+  it('pushes in the source, then syncs in the target from the source’s node port, waiting for COMPLETED, and pulls the same CID there', () => {
+    const cid = objectCid(syncRecord(proof!.source));
+    const push = syncPushManifests(proof!).find((o) => o.kind === 'Job') as Manifest;
+    expect(push.metadata).toMatchObject({ name: 'dirtk-sync-push', namespace: 'dir' });
+    expect(push.spec.template.spec.containers.map((c: Manifest) => c.args.slice(0, 4))).toEqual([
+      ['push', `${'/etc/dirtk-verify'}/record.json`, '--server', 'dir-apiserver.dir.svc:8888'],
+    ]);
+    const objects = syncManifests(proof!, '172.18.0.2');
+    const job = objects.find((o) => o.kind === 'Job') as Manifest;
+    const record = objects.find((o) => o.kind === 'ConfigMap') as Manifest;
+    expect(JSON.parse(record.data['record.json'])).toEqual(syncRecord(proof!.source));
+    const pod = job.spec.template.spec as Manifest;
+    expect(pod.serviceAccountName).toBe('dirctl');
+    expect(pod.initContainers.map((c: Manifest) => c.args)).toEqual([
+      ['sync', 'create', '--cid', cid, '--wait', '--remote-directory-url', '172.18.0.2:30888', '--server', 'dir-apiserver.dir.svc:8888', '--server-trust-domain', 'dirctl.example', '--timeout', '120', '--json'],
+    ]);
+    expect(pod.containers.map((c: Manifest) => c.args.slice(0, 4))).toEqual([['pull', cid, '--server', 'dir-apiserver.dir.svc:8888']]);
   });
 });

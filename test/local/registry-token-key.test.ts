@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registryTokenKey } from '../../apps/apiserver/src/services/registry-token-service';
-import { ensureRegistryTokenKey } from '../../local/apiserver-process';
+import { ensureRegistryTokenKey } from '../../registry/token-key';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'dirtk-token-key-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

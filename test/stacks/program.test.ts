@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
-import { trustDomainManifests } from '../../constructs';
+import { DIRECTORY_API_SERVER, DIRECTORY_REGISTRY, trustDomainManifests } from '../../constructs';
+import { REGISTRY_SPEC } from '../constructs/fixtures';
 import { isSpireResource } from '../../constructs/manifests';
 import { EXAMPLE_FEDERATION, resolveTopology } from '../../topology';
 import { runStack, SECRET_SIG, SECRET_VALUE_SIG, UNKNOWN } from './harness';
@@ -113,6 +114,26 @@ describe('the trust domain stack', () => {
       expect(cftds).toHaveLength(1);
       expect((cftds[0]!.spec as { trustDomainBundle?: string }).trustDomainBundle).toBe(seededBundle);
       expect(run.all(CFTD)).toEqual([]);
+    } finally {
+      delete process.env.DIRTK_TOPOLOGY;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('deploys a Directory on the registry store with its registry and token realm, never the token key Secret', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dirtk-stack-topology-'));
+    const file = path.join(dir, 'topology.json');
+    writeFileSync(file, JSON.stringify(REGISTRY_SPEC));
+    process.env.DIRTK_TOPOLOGY = file;
+    try {
+      const run = await runStack({ config: DIR_CONFIG, stacks: { [PEER_STACK]: { trustDomain: 'dirctl.example', trustBundle: DIRCTL_BUNDLE } } });
+      const objs = [...groups(run).workloads.objs, ...groups(run).spireResources.objs] as Manifest[];
+      const names = (kind: string) => objs.filter((obj) => obj.kind === kind).map((obj) => obj.metadata.name as string);
+      expect(names('Deployment')).toEqual(expect.arrayContaining([DIRECTORY_API_SERVER.name, DIRECTORY_REGISTRY.name]));
+      expect(names('Service')).toEqual(expect.arrayContaining([DIRECTORY_API_SERVER.name, DIRECTORY_API_SERVER.tokenServiceName, DIRECTORY_REGISTRY.name]));
+      expect(names('ConfigMap')).toContain(DIRECTORY_REGISTRY.configMap);
+      expect(names('Secret')).toEqual([]);
+      expect(JSON.stringify(objs)).not.toContain('PRIVATE KEY');
     } finally {
       delete process.env.DIRTK_TOPOLOGY;
       rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { registryTokenKey } from '../../apps/apiserver/src/services/registry-tok
 import { OciRecordStore } from '../../apps/apiserver/src/store/oci/oci-records';
 import { signedTokens } from '../../apps/apiserver/src/store/oci/token-sources';
 import type { LocalFederation } from '../../local/federation';
-import { localRegistryService } from '../../local/plan';
+import { registryService } from '../../topology/sync-peers';
 
 /**
  * Every record in the registry of `domain`'s local Directory, each verified against its CID (a damaged
@@ -17,7 +17,7 @@ export async function localRegistryRecords(federation: LocalFederation, domain: 
   const store = new OciRecordStore({
     registryUrl: apiserver.registry.url,
     repository: 'dir',
-    tokens: signedTokens({ key, service: localRegistryService(plan.td), repository: 'dir', spiffeId: apiserver.spiffeId }),
+    tokens: signedTokens({ key, service: registryService(plan.td), repository: 'dir', spiffeId: apiserver.spiffeId }),
   });
   const records = new Map<string, JsonObject>();
   for (const cid of await store.cids()) records.set(cid, await store.get(cid));

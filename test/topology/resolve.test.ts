@@ -24,6 +24,9 @@ function problemsOf(spec: TopologySpec): string[] {
   return [];
 }
 
+
+const TOKEN_KEY = { kty: 'EC' as const, crv: 'P-256' as const, x: 'n0lcUR9em1nOxMfmd93bSGIOs6qM5kKme9AkkDjeJ2M', y: 'vr3u7rWdM0h7vxaVX8wcstZs0IQraRwj6CBef7txQgo' };
+
 describe('resolveTopology defaults', () => {
   it('resolves the example federation with both bundle endpoints and both apiserver identities', () => {
     const topology = resolveTopology(EXAMPLE_FEDERATION);
@@ -89,6 +92,13 @@ describe('resolveTopology defaults', () => {
       ['registry', 1],
       ['registry', 3],
     ]);
+  });
+
+  it('gives a registry its default node ports and token key Secret', () => {
+    const td = resolveTopology({
+      trustDomains: [domain({ apiserver: { store: 'registry', registry: { externalHost: '172.18.0.2', trustedKeys: [TOKEN_KEY] } } })],
+    }).trustDomains[0]!;
+    expect(td.apiserver?.registry).toEqual({ externalHost: '172.18.0.2', nodePort: 30500, tokenNodePort: 30880, trustedKeys: [TOKEN_KEY], tokenKeySecret: 'dir-registry-token-key' });
   });
 
   it('puts the apiserver behind a ClusterIP Service unless the spec asks for a NodePort', () => {
@@ -341,6 +351,35 @@ describe('resolveTopology rejects', () => {
       /apiserver\.replicas: 3 replicas cannot share the filesystem store/,
     ],
     ['no apiserver replica', { trustDomains: [domain({ apiserver: { store: 'registry', replicas: 0 } })] }, /apiserver\.replicas: 0 must be a whole number of at least 1/],
+    [
+      'a registry on the filesystem store',
+      { trustDomains: [domain({ apiserver: { registry: { externalHost: '172.18.0.2', trustedKeys: [TOKEN_KEY] } } })] },
+      /apiserver\.registry: a registry needs store: 'registry', not 'filesystem'/,
+    ],
+    [
+      'a registry trusting no key',
+      { trustDomains: [domain({ apiserver: { store: 'registry', registry: { externalHost: '172.18.0.2', trustedKeys: [] } } })] },
+      /apiserver\.registry\.trustedKeys: is empty: the registry would trust no token/,
+    ],
+    [
+      'a registry host with a scheme',
+      { trustDomains: [domain({ apiserver: { store: 'registry', registry: { externalHost: 'http://node', trustedKeys: [TOKEN_KEY] } } })] },
+      /apiserver\.registry\.externalHost: "http:\/\/node" is not a host name or IPv4 address/,
+    ],
+    [
+      'a registry on the apiserver’s node port',
+      {
+        trustDomains: [
+          domain({ apiserver: { store: 'registry', serviceType: 'NodePort', nodePort: 30888, registry: { externalHost: 'node', nodePort: 30888, trustedKeys: [TOKEN_KEY] } } }),
+        ],
+      },
+      /apiserver\.registry\.nodePort: 30888 is already the node port of the apiserver \(nodePort\)/,
+    ],
+    [
+      'a token realm on the registry’s node port',
+      { trustDomains: [domain({ apiserver: { store: 'registry', registry: { externalHost: 'node', tokenNodePort: 30500, trustedKeys: [TOKEN_KEY] } } })] },
+      /apiserver\.registry\.tokenNodePort: 30500 is already the node port of the registry \(registry\.nodePort\)/,
+    ],
     [
       'an apiserver node port without a NodePort Service',
       { trustDomains: [domain({ apiserver: { nodePort: 30888 } })] },

@@ -2,6 +2,7 @@
 import type { ListSyncsItem, ListSyncsRequest } from '@dirtk/directory-api/grpc';
 import { cidArgument, type Command, type CommandArgs, defineCommand, optionalString, stringList } from './command';
 import { requiredField } from './calls';
+import type { DirectoryClient } from './directory-client';
 import { ServerReportedError, UsageError } from './errors';
 
 const SYNC_ID = { min: 1, max: 1 } as const;
@@ -9,13 +10,14 @@ const SYNC_ID = { min: 1, max: 1 } as const;
 export const SYNC_COMMANDS: readonly Command[] = [
   defineCommand({
     words: ['sync', 'create'],
-    synopsis: '(--remote-directory-url <url> | --remote-registry-url <url>)',
+    synopsis: '(--remote-directory-url <url> | --remote-registry-url <url>) [--wait]',
     summary: 'ask the server to sync records from a remote directory or registry; prints the sync ID',
     options: {
       'remote-directory-url': { type: 'string', value: 'url', help: 'the remote Directory apiserver' },
       'remote-registry-url': { type: 'string', value: 'url', help: 'the remote OCI registry, synced from directly' },
       cid: { type: 'string', multiple: true, value: 'cid', help: 'a record to sync; repeat for more; default: all' },
       repository: { type: 'string', value: 'name', help: 'the repository in the remote registry' },
+      wait: { type: 'boolean', help: 'wait (within --timeout) until the sync COMPLETED; exit 1 when it FAILED or was deleted' },
     },
     positionals: { min: 0, max: 0 },
     prepare(args) {
@@ -25,15 +27,21 @@ export const SYNC_COMMANDS: readonly Command[] = [
         throw new UsageError('give --remote-directory-url or --remote-registry-url: where to sync from', args.command);
       }
       return {
-        remote_directory_url: remoteDirectoryUrl,
-        remote_registry_url: remoteRegistryUrl,
-        repository_name: optionalString(args, 'repository') ?? '',
-        cids: stringList(args, 'cid').map((cid) => cidArgument(cid, args.command)),
+        request: {
+          remote_directory_url: remoteDirectoryUrl,
+          remote_registry_url: remoteRegistryUrl,
+          repository_name: optionalString(args, 'repository') ?? '',
+          cids: stringList(args, 'cid').map((cid) => cidArgument(cid, args.command)),
+        },
+        wait: args.values.wait === true,
       };
     },
-    async execute(client, request) {
+    async execute(client, { request, wait }) {
       const id = await client.createSync(request);
-      return { text: id, json: { sync_id: id } };
+      if (!wait) return { text: id, json: { sync_id: id } };
+      const status = await syncEnd(client, id);
+      if (status !== 'SYNC_STATUS_COMPLETED') throw new ServerReportedError(`sync ${id} ended ${status}; the apiserver's log says why`);
+      return { text: `${id} ${status}`, json: { sync_id: id, status } };
     },
   }),
   defineCommand({
@@ -94,6 +102,18 @@ export const SYNC_COMMANDS: readonly Command[] = [
     },
   }),
 ];
+
+const SYNC_POLL_MS = 1_000;
+const SYNC_ENDED: ReadonlySet<string> = new Set(['SYNC_STATUS_COMPLETED', 'SYNC_STATUS_FAILED', 'SYNC_STATUS_DELETED']);
+
+/** The status sync `id` ends in, asked every second; the client's deadline bounds the wait. */
+async function syncEnd(client: DirectoryClient, id: string): Promise<string> {
+  for (;;) {
+    const { status } = await client.getSync(id);
+    if (SYNC_ENDED.has(status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, SYNC_POLL_MS));
+  }
+}
 
 /** `{ [name]: n }` for a given --limit/--offset, `{}` otherwise. */
 function count(args: CommandArgs, name: 'limit' | 'offset'): ListSyncsRequest {
