@@ -1,4 +1,4 @@
-/** The token-signing key local mode keeps for each Directory's registry. */
+/** The registry token-signing key local mode and Kind keep for each Directory. */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
