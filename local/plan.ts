@@ -40,7 +40,7 @@ export interface LocalApiServerPlan {
   readonly svidHint: string;
   /** The audience JWT-SVIDs for this apiserver carry: its own SPIFFE ID. */
   readonly jwtAudience: string;
-  /** The EC P-256 key (PEM) that signs the registry's bearer tokens; made once, kept with mode 0600. */
+  /** The EC P-256 key (PEM) that signs the registry's bearer tokens: made when the run starts (its folder starts empty), mode 0600, kept across apiserver restarts within the run. */
   readonly registryTokenKeyFile: string;
   /** The OCI registry the apiserver stores its records in. */
   readonly registry: LocalRegistryPlan;
