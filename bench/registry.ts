@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { credentials, ServerCredentials } from '@grpc/grpc-js';
 import { storeServiceClient } from '@dirtk/directory-api/grpc';
-import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
+import { REGISTRY_TOKEN_PATH, syncPeerEntry } from '@dirtk/directory-api/contract';
 import { createJsonLogger } from '../apps/apiserver/src/observability/logger';
 import { DirectoryMetrics } from '../apps/apiserver/src/observability/metrics';
 import { createInsecureDirectoryServer } from '../apps/apiserver/src/server';
@@ -152,10 +152,12 @@ async function syncThroughput(registry: (name: string, realm?: string, key?: Reg
     const worker = new SyncWorker({
       syncs: syncs.syncs,
       records: target.records,
-      peers: SyncPeers.parse([`127.0.0.1:1=${SPIFFE_ID}`]).peers,
-      requestCredentials: async () => {
-        const issued = issuer.issue(SPIFFE_ID);
-        return { registryUrl: peer.process.url, repository: REPOSITORY, username: issued.username, password: issued.password };
+      sources: {
+        peers: SyncPeers.parse([syncPeerEntry('127.0.0.1:1', SPIFFE_ID)]).peers,
+        requestCredentials: async () => {
+          const issued = issuer.issue(SPIFFE_ID);
+          return { registryUrl: peer.process.url, repository: REPOSITORY, username: issued.username, password: issued.password };
+        },
       },
       logger: createJsonLogger({ level: 'error', write: () => {} }),
     });

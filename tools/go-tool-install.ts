@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { timed } from './progress';
 
 export interface GoToolBuild {
   /** What the log says it builds, e.g. `oras v1.3.6`. */
@@ -52,16 +53,15 @@ export class GoToolInstall {
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     for (const build of builds) {
-      log(`building ${build.what} with go install; the first build takes a few minutes`);
-      const started = Date.now();
-      const result = await execa('go', ['install', '-trimpath', ...build.flags, 'tool'], {
-        cwd: build.moduleDir,
-        env: { GOBIN: staging, ...build.env },
-        reject: false,
-        all: true,
-      });
+      const result = await timed(log, 'building', `${build.what} with go install (the first build takes a few minutes)`, () =>
+        execa('go', ['install', '-trimpath', ...build.flags, 'tool'], {
+          cwd: build.moduleDir,
+          env: { GOBIN: staging, ...build.env },
+          reject: false,
+          all: true,
+        }),
+      );
       if (result.failed) throw fail(`go install of ${build.what} (in ${build.moduleDir}, GOPROXY=${process.env.GOPROXY ?? 'unset'}) failed:\n${result.all}`);
-      log(`built ${build.what} in ${Math.round((Date.now() - started) / 1000)} s`);
     }
     for (const build of builds) for (const [written, target] of Object.entries(build.outputs)) renameSync(path.join(staging, written), target);
     rmSync(staging, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { syncPeerEntry } from '@dirtk/directory-api/contract';
 import type { Topology, TrustDomain } from './model';
 
 /**
@@ -9,7 +10,7 @@ export function syncPeersOf(topology: Topology, td: TrustDomain, grpcAddressOf: 
   return td.federatesWith.flatMap((edge) => {
     const peer = topology.trustDomains.find((candidate) => candidate.name === edge.trustDomain);
     const address = peer?.apiserver && grpcAddressOf(peer);
-    return peer?.apiserver && address !== undefined ? [`${address}=${peer.apiserver.spiffeId}`] : [];
+    return peer?.apiserver && address !== undefined ? [syncPeerEntry(address, peer.apiserver.spiffeId)] : [];
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * The Directory's published Python SDK against dirtk, in a virtualenv made by `python-sdk.ts`:
  * - it writes the golden fixtures again, and they must equal the committed ones byte for byte;
+ * - it reads a referrer as our stores write it, the way the Directory's OCI store reads referrer blobs;
  * - its generated gRPC stubs call our apiserver over the wire (Push, Pull, Lookup, Delete, PushReferrer,
  *   PullReferrer, DeleteReferrer, CreateSync, ListSyncs, GetSync, RequestRegistryCredentials).
  *
@@ -10,7 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { canonicalJson, objectCid } from '@dirtk/directory-api/cid';
 import { REFERRER_TYPES } from '@dirtk/directory-api/contract';
+import { encodeReferrer } from '../../apps/apiserver/src/store/stored-objects';
 import { REGISTRY_ADDRESS, startTestServer, type TestServer } from '../../apps/apiserver/test/grpc-harness';
 import { directorySdkFixturesText, ensureDirectorySdk, PythonSdkUnavailable, runDirectorySdk, WIRE_FIXTURES_FILE } from './python-sdk';
 
@@ -69,6 +72,25 @@ describe("the Directory's Python SDK", () => {
   it('writes exactly the committed golden fixtures', async (context) => {
     const fresh = await directorySdkFixturesText(sdkPython(context));
     expect(fresh === readFileSync(WIRE_FIXTURES_FILE, 'utf8'), 'the SDK now writes other fixtures: run npx tsx test/interop/python-sdk.ts and review the diff').toBe(true);
+  });
+
+  describe("reading a referrer as stored, as the Directory's OCI store reads a referrer blob (proto JSON, unknown fields refused)", () => {
+    const recordCid = objectCid({ name: 'signed' });
+    const input = { type: 'agntcy.dir.sign.v1.Signature', annotations: { alg: 'ES256' }, createdAt: '2026-03-04T05:06:07Z', data: { signature: 'c2ln' } };
+
+    it('reads what our stores write as the same RecordReferrer', async (context) => {
+      const { bytes } = encodeReferrer(recordCid, input, () => new Date());
+      const read = await runDirectorySdk<{ referrer?: Referrer; error?: string }>(sdkPython(context), ['read-referrer', bytes.toString('utf8')]);
+      expect(read).toEqual({
+        referrer: { type: input.type, record_ref: { cid: recordCid }, annotations: input.annotations, created_at: input.createdAt, data: input.data },
+      });
+    });
+
+    it("refuses the envelope dirtk stored before (record_cid), which is why stores migrate it", async (context) => {
+      const previous = canonicalJson({ annotations: input.annotations, created_at: input.createdAt, data: input.data, record_cid: recordCid, type: input.type });
+      const read = await runDirectorySdk<{ error?: string }>(sdkPython(context), ['read-referrer', previous]);
+      expect(read.error).toMatch(/has no field named "record_cid"/);
+    });
   });
 
   describe('calling our apiserver with its generated gRPC stubs', () => {

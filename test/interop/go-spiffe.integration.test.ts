@@ -308,8 +308,10 @@ async function runGoClient(command: string, args: readonly string[]): Promise<{ 
   const run = await execa(goPeer, [command, ...args], {
     env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
     reject: false,
-    timeout: 30_000,
+    // Past the peer's own 15 s deadline, yet inside the test's timeout, so a stuck run still reports its steps.
+    timeout: 25_000,
   });
+  if (run.timedOut) throw new Error(`go-spiffe-peer ${command} did not finish in 25 s; stderr:\n${run.stderr}`);
   const last = run.stdout.trim().split('\n').pop() ?? '';
   let result: GoLine;
   try {

@@ -110,7 +110,7 @@ describe('OCI record store on the Distribution registry', () => {
     const note = await store.putReferrer(cid, { type: 'example.org/note', annotations: {}, createdAt: '2026-03-05T00:00:00Z', data: { text: 'hi' } });
 
     const manifest = await orasManifest(signature.cid);
-    const envelope = canonicalJsonBytes({ annotations: { tool: 'dirctl' }, created_at: '2026-03-04T05:06:07Z', data: { signature: 'c2ln' }, record_cid: cid, type: signature.type });
+    const envelope = canonicalJsonBytes({ annotations: { tool: 'dirctl' }, created_at: '2026-03-04T05:06:07Z', data: { signature: 'c2ln' }, record_ref: { cid }, type: signature.type });
     expect(manifest).toEqual({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST_MEDIA_TYPE,
@@ -178,7 +178,7 @@ describe('OCI record store on the Distribution registry', () => {
     const genuineManifest = await registryJson(`/manifests/${genuine.cid}`, OCI_MANIFEST_MEDIA_TYPE);
 
     // A second manifest claiming the genuine CID, its layer other bytes, listed in the index in place of the genuine one.
-    const impostor = Buffer.from('{"data":{"s":2},"record_cid":"x","type":"sig"}');
+    const impostor = Buffer.from('{"data":{"s":2},"record_ref":{"cid":"x"},"type":"sig"}');
     await pushRaw('blobs', impostor);
     const forged = Buffer.from(JSON.stringify({ ...genuineManifest, layers: [{ ...genuineManifest.layers[0], digest: sha256Digest(impostor), size: impostor.length }] }));
     await pushRaw('manifests', forged, sha256Digest(forged));

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { canonicalJsonBytes, cidOf, type JsonObject } from '@dirtk/directory-api/cid';
-import { REGISTRY_TOKEN_PATH } from '@dirtk/directory-api/contract';
+import { REGISTRY_TOKEN_PATH, syncPeerEntry } from '@dirtk/directory-api/contract';
 import { createJsonLogger } from '../../apps/apiserver/src/observability/logger';
 import { RegistryCredentialIssuer } from '../../apps/apiserver/src/services/registry-credentials';
 import { type RegistryTokenKey, registryTokenKey, RegistryTokenService, signRegistryToken } from '../../apps/apiserver/src/services/registry-token-service';
@@ -37,7 +37,7 @@ const REPOSITORY = 'dir';
 const PEER_ADDRESS = '127.0.0.1:1';
 const PEER_APISERVER = 'spiffe://peer.example/ns/dir/sa/dir-apiserver';
 const ME = 'spiffe://here.example/ns/dir/sa/dir-apiserver';
-const PEERS = SyncPeers.parse([`${PEER_ADDRESS}=${PEER_APISERVER}`]).peers;
+const PEERS = SyncPeers.parse([syncPeerEntry(PEER_ADDRESS, PEER_APISERVER)]).peers;
 const FAST_RETRY: SyncRetry = { maxAttempts: 3, baseDelayMs: 100 };
 
 interface Side {
@@ -142,10 +142,12 @@ async function harness(options: { records?: Records; retry?: SyncRetry; concurre
   const worker = new SyncWorker({
     syncs: store.syncs,
     records: store.records,
-    peers: PEERS,
-    requestCredentials: (asked, signal) => {
-      options.onCredentials?.(options.owner ?? '');
-      return requestCredentials(asked, signal);
+    sources: {
+      peers: PEERS,
+      requestCredentials: (asked, signal) => {
+        options.onCredentials?.(options.owner ?? '');
+        return requestCredentials(asked, signal);
+      },
     },
     ...(options.owner !== undefined && { owner: options.owner }),
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),

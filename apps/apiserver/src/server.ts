@@ -28,9 +28,7 @@ import { type CallOutcome, fromAsync, guard, methodKind, type MethodKind } from 
 import { HealthStatus, healthHandlers } from './services/health';
 import { storeServiceHandlers } from './services/store-service';
 import { type AdvertisedRegistry, syncServiceHandlers } from './services/sync-service';
-import { type RequestPeerCredentials } from './sync/remote-directory';
-import { SyncPeers } from './sync/sync-peers';
-import { type SyncRetry, SyncWorker } from './sync/worker';
+import { type SyncRetry, type SyncSources, SyncWorker } from './sync/worker';
 import type { Store } from './store/store';
 
 export interface DirectoryServerOptions {
@@ -47,9 +45,7 @@ export interface DirectoryServerOptions {
   readonly grpcOptions?: ServerOptions;
 }
 
-export interface SyncWorkerPeers {
-  readonly peers: SyncPeers;
-  readonly requestCredentials: RequestPeerCredentials;
+export interface SyncWorkerPeers extends SyncSources {
   readonly retry?: SyncRetry;
 }
 
@@ -100,8 +96,7 @@ export function createDirectoryServer(options: DirectoryServerOptions): Director
     syncs: options.store.syncs,
     records: options.store.records,
     logger: options.logger,
-    peers: options.sync?.peers ?? SyncPeers.none(),
-    requestCredentials: options.sync?.requestCredentials ?? noPeerCredentials,
+    ...(options.sync && { sources: options.sync }),
     ...(options.sync?.retry && { retry: options.sync.retry }),
   });
   registerAsync(SyncServiceService, options.authorize, syncServiceHandlers(options.store.syncs, syncWorker, options.registry));
@@ -125,8 +120,6 @@ export const INSECURE_CALLER: CallerContext = { spiffeId: 'spiffe://insecure.inv
 export function createInsecureDirectoryServer(options: Omit<DirectoryServerOptions, 'authorize'> & { readonly caller?: CallerContext }): DirectoryServer {
   return createDirectoryServer({ ...options, authorize: allowAll(options.caller ?? INSECURE_CALLER) });
 }
-
-const noPeerCredentials: RequestPeerCredentials = (peer) => Promise.reject(new Error(`cannot dial ${peer.address}: this server has no identity to sync with`));
 
 const SERVER_FAULTS = new Set([Status.INTERNAL, Status.UNKNOWN, Status.DATA_LOSS]);
 

@@ -123,10 +123,10 @@ export function describeRecordsContract(name: string, subject: RecordsUnderTest)
         const records = await open(context);
         const record = await records.put(RECORD);
         const stored = await records.putReferrer(record, referrer('agntcy.dir.sign.v1.Signature', { signature: 'c2ln' }, '2026-03-04T05:06:07Z', { tool: 'dirctl' }));
-        const envelope = { annotations: { tool: 'dirctl' }, created_at: '2026-03-04T05:06:07Z', data: { signature: 'c2ln' }, record_cid: record, type: 'agntcy.dir.sign.v1.Signature' };
+        const envelope = { annotations: { tool: 'dirctl' }, created_at: '2026-03-04T05:06:07Z', data: { signature: 'c2ln' }, record_ref: { cid: record }, type: 'agntcy.dir.sign.v1.Signature' };
         expect(stored.cid).toBe(objectCid(envelope));
         // Pinned: changing the envelope or its encoding would rename every stored referrer.
-        expect(stored.cid).toBe('baeareigfmicui27ydm2wuldjwepkvmrwopl3io4w5dvyrzu77hto4s5tu4');
+        expect(stored.cid).toBe('baeareiddyd4fnhcrnh2hsc3fgfe4zxga4dswijg46pjnqltkoianel7224');
       });
 
       it('stores referrers with their own CIDs and lists them oldest first, filtered by type or CID', async (context) => {
@@ -173,7 +173,7 @@ export function describeRecordsContract(name: string, subject: RecordsUnderTest)
         expect([emptyType.reason, emptyType.message]).toEqual(['invalid-argument', expect.stringContaining('referrer type is empty')]);
         const badTime = await storeError(records.putReferrer(record, { ...ok, createdAt: 'yesterday' }));
         expect([badTime.reason, badTime.message]).toEqual(['invalid-argument', expect.stringContaining('not an RFC 3339 timestamp')]);
-        const overhead = canonicalJson({ annotations: {}, created_at: '2026-01-01T00:00:00Z', data: { x: '' }, record_cid: record, type: 'sig' }).length;
+        const overhead = canonicalJson({ annotations: {}, created_at: '2026-01-01T00:00:00Z', data: { x: '' }, record_ref: { cid: record }, type: 'sig' }).length;
         const tooBig = { ...ok, createdAt: '2026-01-01T00:00:00Z', data: { x: 'a'.repeat(MAX_OBJECT_BYTES - overhead + 1) } };
         expect((await storeError(records.putReferrer(record, tooBig))).reason).toBe('too-large');
         expect(await records.referrers(record)).toEqual([]);

@@ -41,6 +41,15 @@ type options struct {
 	serverID          string
 	trustDomain       string
 	timeout           time.Duration
+	// deadline bounds a whole client command (sources, JWT-SVID, call) or a server's start.
+	deadline time.Time
+}
+
+var started = time.Now()
+
+// step reports on stderr how far a command got, so a slow or stuck run shows where it stopped.
+func step(what string) {
+	fmt.Fprintf(os.Stderr, "[go-spiffe-peer +%dms] %s\n", time.Since(started).Milliseconds(), what)
 }
 
 var stdout = struct {
@@ -74,8 +83,9 @@ func main() {
 	fs.StringVar(&o.audience, "audience", "", "JWT-SVID audience")
 	fs.StringVar(&o.serverID, "server-id", "", "SPIFFE ID the server must present (call-jwt)")
 	fs.StringVar(&o.trustDomain, "trust-domain", "", "trust domain of the hostile leaf (serve-hostile)")
-	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "how long clients wait for the Workload API and the call")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "how long a client command may take in all, or a server to start")
 	_ = fs.Parse(os.Args[2:])
+	o.deadline = started.Add(o.timeout)
 
 	var err error
 	switch command {
@@ -126,13 +136,14 @@ func authorizer(o options) (tlsconfig.Authorizer, error) {
 	}
 }
 
-func x509Source(timeout time.Duration) (*workloadapi.X509Source, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+func x509Source(o options) (*workloadapi.X509Source, string, error) {
+	ctx, cancel := context.WithDeadline(context.Background(), o.deadline)
 	defer cancel()
 	source, err := workloadapi.NewX509Source(ctx)
 	if err != nil {
 		return nil, "", fmt.Errorf("X509Source from the Workload API: %w", err)
 	}
+	step("X509Source ready")
 	svid, err := source.GetX509SVID()
 	if err != nil {
 		source.Close()
@@ -141,13 +152,14 @@ func x509Source(timeout time.Duration) (*workloadapi.X509Source, string, error) 
 	return source, svid.ID.String(), nil
 }
 
-func jwtSource(timeout time.Duration) (*workloadapi.JWTSource, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+func jwtSource(o options) (*workloadapi.JWTSource, error) {
+	ctx, cancel := context.WithDeadline(context.Background(), o.deadline)
 	defer cancel()
 	source, err := workloadapi.NewJWTSource(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("JWTSource from the Workload API: %w", err)
 	}
+	step("JWTSource ready")
 	return source, nil
 }
 
@@ -185,7 +197,7 @@ func serveMTLS(o options) error {
 	if err != nil {
 		return err
 	}
-	source, id, err := x509Source(o.timeout)
+	source, id, err := x509Source(o)
 	if err != nil {
 		return err
 	}
@@ -210,12 +222,12 @@ func serveJWT(o options) error {
 	if o.audience == "" {
 		return errors.New("--audience is required")
 	}
-	source, id, err := x509Source(o.timeout)
+	source, id, err := x509Source(o)
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	bundles, err := jwtSource(o.timeout)
+	bundles, err := jwtSource(o)
 	if err != nil {
 		return err
 	}
@@ -258,7 +270,7 @@ func check(o options, id string, creds credentials.TransportCredentials, callOpt
 		return err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), o.deadline)
 	defer cancel()
 	response, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}, callOptions...)
 	if err != nil {
@@ -274,7 +286,7 @@ func callMTLS(o options) error {
 	if err != nil {
 		return err
 	}
-	source, id, err := x509Source(o.timeout)
+	source, id, err := x509Source(o)
 	if err != nil {
 		return err
 	}
@@ -291,22 +303,23 @@ func callJWT(o options) error {
 	if err != nil {
 		return fmt.Errorf("--server-id: %w", err)
 	}
-	source, _, err := x509Source(o.timeout)
+	source, _, err := x509Source(o)
 	if err != nil {
 		return err
 	}
 	defer source.Close()
-	tokens, err := jwtSource(o.timeout)
+	tokens, err := jwtSource(o)
 	if err != nil {
 		return err
 	}
 	defer tokens.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	ctx, cancel := context.WithDeadline(context.Background(), o.deadline)
 	defer cancel()
 	svid, err := tokens.FetchJWTSVID(ctx, jwtsvid.Params{Audience: o.audience})
 	if err != nil {
 		return fmt.Errorf("fetching a JWT-SVID: %w", err)
 	}
+	step("JWT-SVID fetched")
 	return check(o, svid.ID.String(), grpccredentials.TLSClientCredentials(source, tlsconfig.AuthorizeID(serverID)),
 		grpc.PerRPCCredentials(bearer(svid.Marshal())))
 }

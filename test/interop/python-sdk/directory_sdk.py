@@ -8,6 +8,7 @@ write and descriptors they hold are the real wire format, not dirtk's reading of
     python directory_sdk.py calls-over-tls SPEC calls it over gRPC TLS with a client certificate; SPEC is JSON:
         {"target": "localhost:PORT", "root_certificates": FILE, "certificate_chain": FILE, "private_key": FILE,
          "target_name_override": NAME (optional), "calls": [{"call": "push", "record": {...}}, ...]}
+    python directory_sdk.py read-referrer JSON  parses a stored referrer as the Directory's OCI store does
 
 Run by test/interop/python-sdk.ts inside the virtualenv it makes.
 """
@@ -338,6 +339,14 @@ def calls_over_tls(spec):
     return results
 
 
+def read_referrer(text):
+    """A referrer blob read as the Directory's OCI store reads one: proto JSON into RecordReferrer, unknown fields refused."""
+    try:
+        return {"referrer": as_json(json_format.Parse(text, record_pb2.RecordReferrer()))}
+    except json_format.ParseError as error:
+        return {"error": str(error)}
+
+
 def main(argv):
     if argv[1:] == ["fixtures"]:
         output = fixtures()
@@ -345,6 +354,8 @@ def main(argv):
         output = exercise(argv[2])
     elif len(argv) == 3 and argv[1] == "calls-over-tls":
         output = calls_over_tls(json.loads(argv[2]))
+    elif len(argv) == 3 and argv[1] == "read-referrer":
+        output = read_referrer(argv[2])
     else:
         sys.exit(__doc__)
     # Sorted keys: Struct and map entries in the order the deterministic encoding writes them.

@@ -8,8 +8,9 @@
  * would leave old records unreachable by their real CID and store a record twice when it is pushed
  * again. What clients hold keeps working: each migrated record leaves an alias,
  * `<legacy-cids dir>/<old cid>` holding its new CID, through which the store resolves old CIDs.
- * Referrers move with their record; their envelopes name the record's new CID, so their own
- * CIDs change too (old referrer CIDs are not aliased: list the record's referrers).
+ * Referrers move with their record; their envelopes name the record's new CID (in today's envelope
+ * form, stored-objects.ts), so their own CIDs change too (old referrer CIDs are not aliased: list the
+ * record's referrers).
  *
  * Crash safety: per record, the new record file, its referrers and the alias are written
  * (atomically, each skipped when already there) before the old record file is removed; that
@@ -61,7 +62,8 @@ async function migrateRecord(dirs: MigrationDirectories, legacyCid: string): Pro
   for (const name of referrerNames.filter(isLegacyCid)) {
     const envelope = await readLegacyObject(path.join(oldReferrers, name), name);
     if (!envelope) continue;
-    const moved = canonicalJsonBytes({ ...envelope, record_cid: cid });
+    const { record_cid: _legacyRecordCid, ...rest } = envelope;
+    const moved = canonicalJsonBytes({ ...rest, record_ref: { cid } });
     const movedFile = path.join(dirs.referrers, cid, cidOf(moved));
     if (!(await fileExists(movedFile))) await writeFileAtomic(movedFile, moved);
   }

@@ -5,17 +5,20 @@
  *   <root>/referrers/   referrers, one directory per record
  *   <root>/syncs/       sync operations
  *   <root>/legacy-cids/ previous dirtk record CIDs and the Directory CIDs they now stand for
+ *   <root>/referrer-envelope  the form every stored referrer has (referrer-envelope-migration.ts)
  *
  * With the records in an OCI registry (`records` option), the root holds the syncs only.
  *
  * One process owns a root at a time. Opening migrates records still named by previous dirtk CIDs
- * (legacy-migration.ts) and removes what an interrupted write, delete or migration left behind:
- * temporary files, and referrers of records that no longer exist.
+ * (legacy-migration.ts) and referrers stored in the previous envelope form, and removes what an
+ * interrupted write, delete or migration left behind: temporary files, and referrers of records that
+ * no longer exist.
  */
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDirectory, fileExists, isTempFile, removeTempFiles } from './durable-fs';
 import { migrateLegacyRecords } from './legacy-migration';
+import { migrateReferrerEnvelopes } from './referrer-envelope-migration';
 import { RecordStore } from './records';
 import type { Records } from './records-api';
 import { SyncStore } from './syncs';
@@ -53,6 +56,7 @@ export async function openStore(root: string, options: OpenStoreOptions = {}): P
   }
   await migrateLegacyRecords(dirs);
   await sweepReferrers(dirs.referrers, dirs.records);
+  await migrateReferrerEnvelopes(root, dirs.referrers);
   return { root, records: new RecordStore(dirs, now), syncs: new SyncStore(dirs.syncs, now) };
 }
 

@@ -13,12 +13,16 @@ import type { Referrer, ReferrerFilter, ReferrerInput } from './records-api';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** The stored form of a referrer (a type alias, so it is assignable to JsonObject). */
+/**
+ * The stored form of a referrer: the Directory's `RecordReferrer` in proto JSON, with the proto's field
+ * names, which is what the Directory's OCI store writes as a referrer blob and reads back with protojson
+ * (which refuses unknown fields). A type alias, so it is assignable to JsonObject.
+ */
 export type ReferrerEnvelope = {
   readonly annotations: Record<string, string>;
   readonly created_at: string;
   readonly data: JsonObject;
-  readonly record_cid: string;
+  readonly record_ref: { readonly cid: string };
   readonly type: string;
 };
 
@@ -38,7 +42,7 @@ export function encodeReferrer(recordCid: string, input: ReferrerInput, now: () 
     annotations: { ...input.annotations },
     created_at: input.createdAt === '' ? now().toISOString() : input.createdAt,
     data: input.data,
-    record_cid: recordCid,
+    record_ref: { cid: recordCid },
     type: input.type,
   };
   const bytes = encodeStoredObject(envelope, 'referrer');
@@ -47,22 +51,23 @@ export function encodeReferrer(recordCid: string, input: ReferrerInput, now: () 
 
 /** The referrer a stored envelope describes; anything else is corrupt. `what` names it in the error. */
 export function referrerFromEnvelope(cid: string, stored: JsonObject, recordCid: string, what: string): Referrer {
-  const { annotations, created_at: createdAt, data, record_cid: storedRecordCid, type } = stored;
+  const { annotations, created_at: createdAt, data, record_ref: recordRef, type } = stored;
   if (
     typeof type !== 'string' ||
     typeof createdAt !== 'string' ||
-    storedRecordCid !== recordCid ||
+    !isJsonObject(recordRef) ||
+    recordRef['cid'] !== recordCid ||
     !isJsonObject(data) ||
     !isJsonObject(annotations) ||
     !Object.values(annotations).every((value) => typeof value === 'string')
   ) {
     throw new StoreError('corrupt', `${what} is not a referrer envelope`);
   }
-  return toReferrer(cid, { annotations: annotations as Record<string, string>, created_at: createdAt, data, record_cid: recordCid, type });
+  return toReferrer(cid, { annotations: annotations as Record<string, string>, created_at: createdAt, data, record_ref: { cid: recordCid }, type });
 }
 
 export function toReferrer(cid: string, envelope: ReferrerEnvelope): Referrer {
-  return { cid, recordCid: envelope.record_cid, type: envelope.type, annotations: envelope.annotations, createdAt: envelope.created_at, data: envelope.data };
+  return { cid, recordCid: envelope.record_ref.cid, type: envelope.type, annotations: envelope.annotations, createdAt: envelope.created_at, data: envelope.data };
 }
 
 /** `referrers` of one record narrowed by the filter's type, oldest first (ties by CID). */

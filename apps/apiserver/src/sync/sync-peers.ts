@@ -4,10 +4,10 @@
  * peer's apiserver SPIFFE ID, verified against the bundle of the peer's own trust domain. A URL
  * nobody configured is never dialled.
  *
- * Configured as `<host:port>=<apiserver SPIFFE ID>` entries (the topology renders them from the
- * federation's edges).
+ * Configured as `<host:port>=<apiserver SPIFFE ID>` entries (contract/sync-peer.ts; the topology renders
+ * them from the federation's edges).
  */
-import { parseHostPort } from '@dirtk/directory-api/contract';
+import { parseSyncPeerEntry } from '@dirtk/directory-api/contract';
 import { SpiffeId } from '@dirtk/spiffe/spiffeid';
 
 export interface SyncPeer {
@@ -24,16 +24,15 @@ export class SyncPeers {
     const problems: string[] = [];
     const byAddress = new Map<string, SyncPeer>();
     for (const entry of entries) {
-      const equals = entry.indexOf('=');
-      const address = entry.slice(0, equals).trim();
-      const id = entry.slice(equals + 1).trim();
-      if (equals <= 0 || !parseHostPort(address)) {
+      const parsed = parseSyncPeerEntry(entry);
+      if (!parsed) {
         problems.push(`"${entry}" is not <host:port>=<apiserver SPIFFE ID>`);
         continue;
       }
+      const { address } = parsed;
       let apiserverId: SpiffeId;
       try {
-        apiserverId = SpiffeId.parse(id);
+        apiserverId = SpiffeId.parse(parsed.spiffeId);
       } catch (error) {
         problems.push(`"${entry}": ${(error as Error).message}`);
         continue;

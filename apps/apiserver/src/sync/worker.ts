@@ -48,12 +48,18 @@ export interface SyncRetry {
   readonly maxDelayMs?: number;
 }
 
+/** The remote Directories syncs may pull from, and how to ask one of them for registry credentials. */
+export interface SyncSources {
+  readonly peers: SyncPeers;
+  readonly requestCredentials: RequestPeerCredentials;
+}
+
 export interface SyncWorkerOptions {
   readonly syncs: SyncStore;
   /** Where pulled records are stored. */
   readonly records: Records;
-  readonly peers: SyncPeers;
-  readonly requestCredentials: RequestPeerCredentials;
+  /** The remote Directories syncs may pull from. @default none: every sync FAILs, naming its unknown peer */
+  readonly sources?: SyncSources;
   readonly logger: Logger;
   readonly retry?: SyncRetry;
   /** Records pulled at once within a sync. @default 8 */
@@ -172,9 +178,10 @@ export class SyncWorker {
       return;
     }
     if (!WORKING.includes(sync.status)) return;
-    const peer = this.options.peers.peerAt(sync.remoteDirectoryUrl);
-    if (!peer) {
-      const configured = this.options.peers.addresses;
+    const sources = this.options.sources;
+    const peer = sources?.peers.peerAt(sync.remoteDirectoryUrl);
+    if (!sources || !peer) {
+      const configured = sources?.peers.addresses ?? [];
       await this.fail(sync, `remote_directory_url ${JSON.stringify(sync.remoteDirectoryUrl)} is not a configured sync peer (${configured.length > 0 ? `configured: ${configured.join(', ')}` : 'none is configured'})`);
       return;
     }
@@ -183,7 +190,7 @@ export class SyncWorker {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        const syncedRecords = await this.pass(sync, peer, signal);
+        const syncedRecords = await this.pass(sync, peer, sources.requestCredentials, signal);
         if (await syncs.transition(id, IN_PROGRESS, 'SYNC_STATUS_COMPLETED', { syncedRecords })) logger.info('sync completed', { sync_id: id, records: syncedRecords, attempts: attempt });
         return;
       } catch (error) {
@@ -202,10 +209,10 @@ export class SyncWorker {
   }
 
   /** One pass over the sync's records; returns how many the store now holds. */
-  private async pass(sync: Sync, peer: SyncPeer, signal: AbortSignal): Promise<number> {
+  private async pass(sync: Sync, peer: SyncPeer, requestCredentials: RequestPeerCredentials, signal: AbortSignal): Promise<number> {
     let renewals = 0;
     const connect = async () => {
-      const credentials = await this.options.requestCredentials(peer, signal);
+      const credentials = await requestCredentials(peer, signal);
       if (sync.repositoryName !== '' && sync.repositoryName !== credentials.repository) {
         throw new PermanentSyncError(`the sync names repository ${sync.repositoryName}, but ${peer.address} grants pulls of ${credentials.repository} only`);
       }

@@ -19,4 +19,5 @@ export { MAX_OBJECT_BYTES, MAX_RECEIVE_MESSAGE_BYTES } from './limits';
 export { type CallerRelation, DEFAULT_POLICY_RULES, type DefaultPolicyRule, defaultPolicyAllows, defaultPolicyYaml, FEDERATED_DEFAULT_METHODS } from './default-policy';
 export { EXIT_FAILED, EXIT_GRPC_BASE, EXIT_OK, EXIT_SETUP, EXIT_USAGE } from './exit-codes';
 export { type HostPort, parseHostPort } from './host-port';
+export { parseSyncPeerEntry, syncPeerEntry } from './sync-peer';
 export { CID_MAX_LENGTH, isReferrerType, REFERRER_TYPES, type ReferrerType } from './request-rules';
