@@ -214,4 +214,23 @@ describe('SPIFFE mTLS server and client', () => {
       who(port, grpc.credentials.combineChannelCredentials(serverOnly, jwtBearerCallCredentials(async () => wrongAudience))),
     ).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
+
+  it('closes while a client still holds its connection open', async () => {
+    const { port, server } = await startServer(new MutableSource(await svid(rootA, SERVER_ID), bundlesOf(rootA)));
+    running.splice(running.indexOf(server), 1);
+    const client = new IdentityClient(`127.0.0.1:${port}`, mtls(new MutableSource(await svid(rootA, 'spiffe://a.example/dirctl'), bundlesOf(rootA))));
+    try {
+      await new Promise<void>((resolve, reject) =>
+        client.makeUnaryRequest('/dirtk.test.Identity/Who', buffer.serialize, buffer.deserialize, Buffer.alloc(0), (error: grpc.ServiceError | null) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+      // The channel stays connected, as a long-lived client's does; close must not wait for it to leave.
+      expect(client.getChannel().getConnectivityState(false)).toBe(grpc.connectivityState.READY);
+      const closed = await Promise.race([server.close().then(() => 'closed'), new Promise((resolve) => setTimeout(resolve, 5_000, 'still open'))]);
+      expect(closed).toBe('closed');
+    } finally {
+      client.close();
+    }
+  });
 });

@@ -98,8 +98,12 @@ export class SpiffeServer {
 
   /** Stops accepting connections and shuts the gRPC server down, letting calls in flight finish. */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.tlsServer.close(() => resolve()));
-    await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    // Both at once: the TLS server's close waits for its connections to end, which for a client that
+    // keeps its channel open happens only when the gRPC shutdown ends that client's session.
+    await Promise.all([
+      new Promise<void>((resolve) => this.tlsServer.close(() => resolve())),
+      new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve())),
+    ]);
   }
 
   private authenticate(socket: TLSSocket, remote: string): PeerIdentity | undefined {
