@@ -200,6 +200,26 @@ describe('sync worker between two token-authenticated registries', () => {
     expect(await here.records.cids()).toEqual(before);
   });
 
+  it("brings each record's referrers with it under the same CIDs; one added later arrives with the next run", async (context) => {
+    skipIfUnavailable(context);
+    const [signed, plain] = await peerRecords(2);
+    const signature = await peer.records.putReferrer(signed!, { type: 'agntcy.dir.sign.v1.Signature', annotations: { alg: 'ES256' }, createdAt: '2026-03-04T05:06:07Z', data: { signature: 'c2ln' } });
+    const unknownType = await peer.records.putReferrer(signed!, { type: 'example.org/note', annotations: {}, createdAt: '2026-03-04T05:06:08Z', data: { text: 'hi' } });
+    const { sync, store, logs } = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    const first = await sync({ cids: [signed!, plain!] });
+    expect(first.status, first.failureReason).toBe('SYNC_STATUS_COMPLETED');
+    expect(await store.records.referrers(signed!)).toEqual([signature]);
+    expect(await store.records.referrers(plain!)).toEqual([]);
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'referrer of an unknown type left out of the sync', referrer: unknownType.cid }));
+
+    const publicKey = await peer.records.putReferrer(signed!, { type: 'agntcy.dir.sign.v1.PublicKey', annotations: {}, createdAt: '2026-03-05T00:00:00Z', data: { key: 'a2V5' } });
+    expect((await sync({ cids: [signed!, plain!] })).status).toBe('SYNC_STATUS_COMPLETED');
+    expect(await store.records.referrers(signed!)).toEqual([signature, publicKey]);
+    const again = await sync({ cids: [signed!, plain!] });
+    expect(again.status).toBe('SYNC_STATUS_COMPLETED');
+    expect(await store.records.referrers(signed!)).toEqual([signature, publicKey]);
+  });
+
   it('pulls only the CIDs a sync names', async (context) => {
     skipIfUnavailable(context);
     const [wanted, other] = await peerRecords(2);

@@ -6,8 +6,10 @@
  * credentials, which are used at the registry the peer advertises with them and nowhere else (a sync
  * naming another `remote_registry_url` FAILs); list its repository when the sync names no CIDs; pull each record this store does
  * not hold yet through the registry's token flow; store it, and check it is stored under the CID it
- * was asked for (the peer's registry content is verified against the CID as it is read). Records
- * already here are skipped, so a pass repeated changes nothing.
+ * was asked for (the peer's registry content is verified against the CID as it is read). Then each
+ * record's referrers (signatures, public keys, scan reports) that this store lacks, each checked to
+ * keep its CID here; referrers of types the Directory does not know are left out, with a warning.
+ * Records and referrers already here are not pulled again, so a pass repeated changes nothing.
  *
  * Statuses (syncs.ts): PENDING → IN_PROGRESS → COMPLETED, or FAILED with the reason once a failure
  * no retry can fix occurs or `maxAttempts` passes failed (exponential backoff between them).
@@ -22,11 +24,12 @@
  */
 import { hostname } from 'node:os';
 import type { JsonObject } from '@dirtk/directory-api/cid';
+import { isReferrerType } from '@dirtk/directory-api/contract';
 import type { Logger } from '../observability/logger';
 import { StoreError } from '../store/errors';
 import { OciRecordStore, RegistryCredentialsRefusedError } from '../store/oci/oci-records';
 import { tokenFlowTokens } from '../store/oci/token-sources';
-import type { Records } from '../store/records-api';
+import type { Records, Referrer } from '../store/records-api';
 import { type Sync, type SyncStatus, type SyncStore, UNFINISHED_SYNC_STATUSES } from '../store/syncs';
 import { type PeerRegistryCredentials, PermanentSyncError, type RequestPeerCredentials } from './remote-directory';
 import type { SyncPeer, SyncPeers } from './sync-peers';
@@ -37,6 +40,8 @@ export interface PeerRegistry {
   cids(): Promise<string[]>;
   /** The record, verified against its CID. */
   get(cid: string): Promise<JsonObject>;
+  /** The record's referrers, each verified against its CID. */
+  referrers(recordCid: string): Promise<Referrer[]>;
 }
 
 export interface SyncRetry {
@@ -245,14 +250,33 @@ export class SyncWorker {
     const cids = sync.cids.length > 0 ? sync.cids : await fromPeer((registry) => registry.cids());
     const { registryUrl } = await current;
     await forEachConcurrently(cids, this.concurrency, signal, async (cid) => {
-      if (await this.holds(cid)) return;
-      const record = await fromPeer((registry) => registry.get(cid));
-      const stored = await this.options.records.put(record);
-      if (stored !== cid) {
-        throw new PermanentSyncError(`record ${cid} from ${registryUrl} is not in canonical form: it is stored here as ${stored}, so it was not kept`);
+      if (!(await this.holds(cid))) {
+        const record = await fromPeer((registry) => registry.get(cid));
+        const stored = await this.options.records.put(record);
+        if (stored !== cid) {
+          throw new PermanentSyncError(`record ${cid} from ${registryUrl} is not in canonical form: it is stored here as ${stored}, so it was not kept`);
+        }
       }
+      await this.copyReferrers(sync, cid, await fromPeer((registry) => registry.referrers(cid)), registryUrl);
     });
     return cids.length;
+  }
+
+  /** Stores those of `theirs` (a record's referrers at the peer) this store lacks. */
+  private async copyReferrers(sync: Sync, recordCid: string, theirs: readonly Referrer[], registryUrl: string): Promise<void> {
+    if (theirs.length === 0) return;
+    const ours = new Set((await this.options.records.referrers(recordCid)).map((referrer) => referrer.cid));
+    for (const { cid, type, annotations, createdAt, data } of theirs) {
+      if (ours.has(cid)) continue;
+      if (!isReferrerType(type)) {
+        this.options.logger.warn('referrer of an unknown type left out of the sync', { sync_id: sync.id, record: recordCid, referrer: cid, type });
+        continue;
+      }
+      const stored = await this.options.records.putReferrer(recordCid, { type, annotations, createdAt, data });
+      if (stored.cid !== cid) {
+        throw new PermanentSyncError(`referrer ${cid} of record ${recordCid} from ${registryUrl} is not in canonical form: it is stored here as ${stored.cid}`);
+      }
+    }
   }
 
   private async holds(cid: string): Promise<boolean> {
