@@ -4,7 +4,8 @@
  * registry). dirctl.example's Directory syncs dir.example's records: its sync worker dials
  * dir.example's apiserver over SPIFFE mTLS, pinned to that apiserver's ID, asks for pull credentials,
  * and pulls through dir.example's registry token flow; oras, with credentials dirctl.example's own
- * apiserver issues, reads the synced record back from dirctl.example's registry. Faults: the remote
+ * apiserver issues, reads the synced record back from dirctl.example's registry; the record's signature
+ * comes along under the same CID. Faults: the remote
  * apiserver down (retried, or FAILED with the reason and then synced by a new sync) and `kill -9`
  * of the syncing apiserver mid-sync (resumed, nothing partial on either side).
  */
@@ -129,6 +130,9 @@ describe('sync between the two Directories of the example federation', () => {
   it("syncs dir.example's record into dirctl.example's Directory over SPIFFE mTLS and the registries; both serve it under the same CID", async (context) => {
     skipIfUnavailable(context);
     const [{ record, cid }] = (await pushRecords(1)) as [{ record: JsonObject; cid: string }];
+    const signatureFile = path.join(stateDir, 'signature.json');
+    writeFileSync(signatureFile, JSON.stringify({ signature: 'c2lnbmVkIGJ5IGRpci5leGFtcGxl' }));
+    const { referrer_cid: signature } = await own<{ referrer_cid: string }>(SOURCE, ['referrers', 'push', cid, '--type', 'agntcy.dir.sign.v1.Signature', '--data', signatureFile]);
     expect((await call(TARGET, TARGET, ['pull', cid])).outcome).toBe('NOT_FOUND');
 
     const id = await createSync([cid]);
@@ -136,6 +140,10 @@ describe('sync between the two Directories of the example federation', () => {
     expect(await own<JsonObject>(TARGET, ['pull', cid])).toEqual(record);
     expect(await own<JsonObject>(SOURCE, ['pull', cid])).toEqual(record);
     expect((await own<{ cid: string }>(TARGET, ['lookup', cid])).cid).toBe(cid);
+    // The record's signature came along, under the same CID.
+    const referrers = await own<Array<{ referrer_cid: string }>>(TARGET, ['referrers', 'pull', cid]);
+    expect(referrers).toEqual(await own<Array<{ referrer_cid: string }>>(SOURCE, ['referrers', 'pull', cid]));
+    expect(referrers.map((referrer) => referrer.referrer_cid)).toEqual([signature]);
 
     // oras, with the pull credentials dirctl.example's apiserver issues to its own dirctl, reads the record from its registry.
     const credentials = await own<{ registry_address: string; username: string; password: string; repository_name: string }>(TARGET, ['credentials']);
