@@ -38,8 +38,8 @@ import type { SyncPeer, SyncPeers } from './sync-peers';
 export interface PeerRegistry {
   /** Every record CID in the repository. */
   cids(): Promise<string[]>;
-  /** The record, verified against its CID. */
-  get(cid: string): Promise<JsonObject>;
+  /** The record and its referrers, each verified against its CID. */
+  getWithReferrers(cid: string): Promise<{ record: JsonObject; referrers: Referrer[] }>;
   /** The record's referrers, each verified against its CID. */
   referrers(recordCid: string): Promise<Referrer[]>;
 }
@@ -250,14 +250,16 @@ export class SyncWorker {
     const cids = sync.cids.length > 0 ? sync.cids : await fromPeer((registry) => registry.cids());
     const { registryUrl } = await current;
     await forEachConcurrently(cids, this.concurrency, signal, async (cid) => {
-      if (!(await this.holds(cid))) {
-        const record = await fromPeer((registry) => registry.get(cid));
-        const stored = await this.options.records.put(record);
-        if (stored !== cid) {
-          throw new PermanentSyncError(`record ${cid} from ${registryUrl} is not in canonical form: it is stored here as ${stored}, so it was not kept`);
-        }
+      if (await this.holds(cid)) {
+        await this.copyReferrers(sync, cid, await fromPeer((registry) => registry.referrers(cid)), registryUrl);
+        return;
       }
-      await this.copyReferrers(sync, cid, await fromPeer((registry) => registry.referrers(cid)), registryUrl);
+      const { record, referrers } = await fromPeer((registry) => registry.getWithReferrers(cid));
+      const stored = await this.options.records.put(record);
+      if (stored !== cid) {
+        throw new PermanentSyncError(`record ${cid} from ${registryUrl} is not in canonical form: it is stored here as ${stored}, so it was not kept`);
+      }
+      await this.copyReferrers(sync, cid, referrers, registryUrl);
     });
     return cids.length;
   }

@@ -182,6 +182,16 @@ export class OciRecordStore implements Records {
     return this.fetchVerifiedBlob(manifest.layers[0]!.digest, cid, `record ${cid}`);
   }
 
+  /** The record and its referrers, reading its manifest once (what a sync pulls of a record it lacks). */
+  async getWithReferrers(cid: string): Promise<{ record: JsonObject; referrers: Referrer[] }> {
+    const { manifest, descriptor } = await this.recordManifest(cid);
+    const [record, referrers] = await Promise.all([
+      this.fetchVerifiedBlob(manifest.layers[0]!.digest, cid, `record ${cid}`),
+      this.storedReferrers(cid, descriptor.digest, {}),
+    ]);
+    return { record, referrers: referrers.map((stored) => stored.referrer) };
+  }
+
   /** From the manifest's annotations alone, as the Directory's Lookup does; the manifest must name the CID's blob. */
   async meta(cid: string): Promise<RecordMeta> {
     const { manifest } = await this.recordManifest(cid);
