@@ -188,6 +188,10 @@ export async function ensureDockerEngine(options: EnsureEngineOptions = {}): Pro
 
   const versions = await ensurePackages(layout, log);
   const proxyPort = await refusingPort();
+  const env = dockerdEnv(layout, proxyPort);
+  if (findOnPath('iptables', env) === undefined) {
+    throw new EngineError(`dockerd sets up its bridge networks with iptables, which is not on its PATH (${env.PATH}): install it (apt-get install -y iptables) and try again`);
+  }
   return await timed(log, PREFIX, `starting dockerd ${versions['docker.io']} (data in ${layout.dir})`, async () => {
     for (const dir of [layout.dataRoot, layout.execRoot]) mkdirSync(dir, { recursive: true });
     rmSync(layout.pidFile, { force: true });
@@ -195,7 +199,7 @@ export async function ensureDockerEngine(options: EnsureEngineOptions = {}): Pro
     const child = spawn(layout.dockerd, dockerdArgs(layout), {
       detached: true,
       stdio: ['ignore', logFd, logFd],
-      env: dockerdEnv(layout, proxyPort),
+      env,
       cwd: layout.dir,
     });
     closeSync(logFd);
