@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it, type TestContext, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext, vi } from 'vitest';
 import { SpiffeId, TrustDomain } from '@dirtk/spiffe/spiffeid';
 import {
   authenticateBearer,
@@ -57,6 +57,12 @@ let endpoint: string;
 let x509: X509Source;
 let jwt: JwtSource;
 const goServers: GoServer[] = [];
+/** What the running test has done so far, with ms since it started; printed when it fails (a timeout says nothing of where it stood). */
+const steps: string[] = [];
+let stepsSince = Date.now();
+function step(what: string): void {
+  steps.push(`+${Date.now() - stepsSince} ms ${what}`);
+}
 
 function skipIfUnavailable(context: TestContext): void {
   if (skipReason) context.skip(skipReason);
@@ -210,7 +216,17 @@ async function startOurServer(options: { authorizer?: Authorizer; bearer?: boole
     },
   });
   const port = await spiffe.listen(0);
-  return { address: `127.0.0.1:${port}`, calls, rejections, close: () => spiffe.close() };
+  step(`our server listens on ${port}`);
+  return {
+    address: `127.0.0.1:${port}`,
+    calls,
+    rejections,
+    close: async () => {
+      step('closing our server');
+      await spiffe.close();
+      step('our server closed');
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -305,12 +321,14 @@ class GoServer {
 /** Runs a one-shot `go-spiffe-peer call-*` and returns its JSON result line and exit code. */
 async function runGoClient(command: string, args: readonly string[]): Promise<{ exitCode: number | undefined; result: GoLine; stderr: string }> {
   const { execa } = await import('execa');
+  step(`go-spiffe-peer ${command} started`);
   const run = await execa(goPeer, [command, ...args], {
     env: { SPIFFE_ENDPOINT_SOCKET: endpoint },
     reject: false,
     // Past the peer's own 15 s deadline, yet inside the test's timeout, so a stuck run still reports its steps.
     timeout: 25_000,
   });
+  step(`go-spiffe-peer ${command} exited ${run.exitCode ?? run.signal}; stderr:\n${run.stderr}`);
   if (run.timedOut) throw new Error(`go-spiffe-peer ${command} did not finish in 25 s; stderr:\n${run.stderr}`);
   const last = run.stdout.trim().split('\n').pop() ?? '';
   let result: GoLine;
@@ -367,6 +385,12 @@ describe('go-spiffe interoperability against real SPIRE', () => {
       JwtSource.create({ endpoint, readyTimeoutMs: 30_000 }),
     ]);
   }, 1_800_000);
+
+  beforeEach((context) => {
+    steps.length = 0;
+    stepsSince = Date.now();
+    context.onTestFailed(() => console.error(`steps of "${context.task.name}":\n${steps.join('\n')}`));
+  });
 
   afterAll(async () => {
     await Promise.all(goServers.map((peer) => peer.kill()));
