@@ -74,7 +74,7 @@ export async function registryBench(): Promise<Record<string, unknown>> {
     return {
       description:
         `Push (${PUSHES}) then Pull (${PULLS}) of ~1 KiB records through the apiserver's gRPC services (authn/authz off), one stream per call, ` +
-        `1 and 32 streams at once; sync: ${SYNC_RECORDS} records of ~1 KiB from a peer registry (token flow, every record verified) into a registry store, ` +
+        `1 and 32 streams at once; sync: ${SYNC_RECORDS} records of ~1 KiB from a peer registry (token flow, every record verified, its referrers index read) into a registry store, ` +
         `against \`oras copy\` of the same artifacts between the same registries, ${ORAS_PARALLEL} at a time`,
       store: {
         ...backends,
