@@ -1,9 +1,10 @@
 /**
  * The scripted tour after `npm start`: dirctl, as the Directory client of each trust domain, calls an
- * apiserver (push, pull, lookup, registry credentials); then each Directory syncs its peers' records
- * (CreateSync by its own dirctl, which the worker completes through the peer's registry, and a pull
- * of the synced record), and each peer's dirctl tries CreateSync where the policy forbids it. A table
- * shows what happened next to what the default authorization policy promises.
+ * apiserver (push, pull, lookup, signing the record with a referrer, registry credentials); then each
+ * Directory syncs its peers' records (CreateSync by its own dirctl, which the worker completes through
+ * the peer's registry, a pull of the synced record, and its signature found there under the same CID),
+ * and each peer's dirctl tries CreateSync where the policy forbids it. A table shows what happened
+ * next to what the default authorization policy promises.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,9 @@ export const FIRST_CROSS_DOMAIN_CALL = 'first cross-domain call succeeded';
 /** How long the tour waits for a sync to end. */
 const SYNC_TIMEOUT_MS = 120_000;
 const SYNC_ENDED = new Set(['SYNC_STATUS_COMPLETED', 'SYNC_STATUS_FAILED']);
+const SIGNATURE = 'agntcy.dir.sign.v1.Signature';
+/** The outcome of a synced record's signature row when the target lists it under the CID the source gave it. */
+const SAME_CID = 'same CID';
 
 
 /**
@@ -69,8 +73,9 @@ export async function runTour(
     return result;
   };
 
-  /** The CID of the record each Directory's own dirctl pushed. */
+  /** The CID of the record each Directory's own dirctl pushed, and of the signature it attached. */
   const pushedCids = new Map<string, string>();
+  const signatureCids = new Map<string, string>();
   for (const [serverDomain, { apiserver }] of Object.entries(endpoints.trustDomains)) {
     if (!apiserver) continue;
     let cid = '';
@@ -88,6 +93,10 @@ export async function runTour(
       if (own) cid = (JSON.parse(pushed.stdout || '{}') as { cid?: string }).cid ?? '';
       await call(callerDomain, serverDomain, StoreServiceService.pull.path, ['pull', cid], `pull <cid of ${serverDomain}'s record>`);
       await call(callerDomain, serverDomain, StoreServiceService.lookup.path, ['lookup', cid], `lookup <cid of ${serverDomain}'s record>`);
+      const signatureFile = path.join(dir, `${callerDomain}.signature.json`);
+      writeFileSync(signatureFile, JSON.stringify({ signature: Buffer.from(`the tour, signing as ${caller.dirctl.spiffeId}`).toString('base64') }));
+      const signed = await call(callerDomain, serverDomain, StoreServiceService.pushReferrer.path, ['referrers', 'push', cid, '--type', SIGNATURE, '--data', signatureFile], `referrers push <signature of ${serverDomain}'s record>`);
+      if (own) signatureCids.set(serverDomain, (JSON.parse(signed.stdout || '{}') as { referrer_cid?: string }).referrer_cid ?? '');
       await call(callerDomain, serverDomain, SyncServiceService.requestRegistryCredentials.path, ['credentials'], 'credentials');
     }
     pushedCids.set(serverDomain, cid);
@@ -112,6 +121,16 @@ export async function runTour(
         ...(ended.detail !== undefined && { detail: ended.detail }),
       });
       await call(target, target, StoreServiceService.pull.path, ['pull', cid], `pull <cid of ${source}'s record> from ${target}`);
+      const listed = await dirctlBetween(endpoints, target, target, ['referrers', 'pull', cid, '--type', SIGNATURE]);
+      const signatures = listed.outcome === 'OK' ? (JSON.parse(listed.stdout) as Array<{ referrer_cid: string }>).map((referrer) => referrer.referrer_cid) : [];
+      record({
+        call: `signature of <${source}'s record> on ${target}`,
+        caller: endpoints.trustDomains[target]!.dirctl.spiffeId,
+        crossDomain: false,
+        expected: SAME_CID,
+        actual: listed.outcome !== 'OK' ? listed.outcome : signatures.includes(signatureCids.get(source) ?? '') ? SAME_CID : `not there (${signatures.length} other)`,
+        ...(listed.detail !== undefined && { detail: listed.detail }),
+      });
       await call(source, target, SyncServiceService.createSync.path, ['sync', 'create', '--remote-directory-url', sourceApiserver.address], `sync create on ${target}`);
     }
   }

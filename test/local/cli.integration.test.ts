@@ -71,7 +71,7 @@ function cli(script: 'main' | 'down', args: readonly string[]): Cli {
 }
 
 function tourRowsPassed(output: string): number {
-  return output.split('\n').filter((line) => /^(push|pull|lookup|credentials|sync) .*spiffe:\/\/.* ✓$/.test(line)).length;
+  return output.split('\n').filter((line) => /^(push|pull|lookup|referrers|credentials|signature|sync) .*spiffe:\/\/.* ✓$/.test(line)).length;
 }
 
 beforeAll(async () => {
@@ -97,8 +97,8 @@ describe('npm start', () => {
     const stateDir = path.join(scratch, 'down');
     const first = cli('main', ['--state-dir', stateDir]);
     await first.waitFor(/running; endpoints in .*Stop with Ctrl-C or `npm run local:down`/);
-    // Both domains run a Directory: 4 calls of its own dirctl and 4 of the peer's per apiserver, then 4 sync rows per Directory.
-    expect(tourRowsPassed(first.output())).toBe(24);
+    // Both domains run a Directory: 5 calls of its own dirctl and 5 of the peer's per apiserver, then 5 sync rows per Directory.
+    expect(tourRowsPassed(first.output())).toBe(30);
     expect(first.output()).toMatch(
       /^\[ *\d+\.\ds\] OCI registries serving, each trusting only its apiserver's token key: dir\.example \(http:\/\/127\.0\.0\.1:\d+\), dirctl\.example \(http:\/\/127\.0\.0\.1:\d+\)$/m,
     );
@@ -150,7 +150,7 @@ describe('npm start', () => {
     expect(await run.exited, run.output()).toBe(0);
     expect(run.output()).toMatch(/^call +caller +expected +actual$/m);
     expect(run.output()).toMatch(/^push dirctl\.example\.record\.json +spiffe:\/\/dirctl\.example\/ns\/dir\/sa\/dirctl +PERMISSION_DENIED +PERMISSION_DENIED +✓$/m);
-    expect(tourRowsPassed(run.output())).toBe(24);
+    expect(tourRowsPassed(run.output())).toBe(30);
     expect(existsSync(path.join(stateDir, 'local.lock'))).toBe(false);
   }, 120_000);
 });

@@ -188,13 +188,21 @@ describe('local mode of the example federation', () => {
     const rows = await runTour(federation.endpoints, PEER_LISTS, path.join(stateDir, 'tour'));
     const dir = 'spiffe://dir.example/ns/dir/sa/dirctl';
     const dirctl = 'spiffe://dirctl.example/ns/dir/sa/dirctl';
-    const own = (caller: string) => ['push', 'pull', 'lookup', 'credentials'].map((call) => [call, caller, 'OK']);
-    const federated = (caller: string) => [['push', caller, 'PERMISSION_DENIED'], ...own(caller).slice(1)];
-    // The target's dirctl starts the sync, which completes, and pulls the synced record; the source's dirctl may not start one.
+    const own = (caller: string) => ['push', 'pull', 'lookup', 'referrers', 'credentials'].map((call) => [call, caller, 'OK']);
+    const federated = (caller: string) => [
+      ['push', caller, 'PERMISSION_DENIED'],
+      ['pull', caller, 'OK'],
+      ['lookup', caller, 'OK'],
+      ['referrers', caller, 'PERMISSION_DENIED'],
+      ['credentials', caller, 'OK'],
+    ];
+    // The target's dirctl starts the sync, which completes, pulls the synced record and finds its signature under
+    // the CID the source gave it; the source's dirctl may not start a sync.
     const sync = (target: string, source: string) => [
       ['sync', target, 'OK'],
       ['sync', target, 'SYNC_STATUS_COMPLETED'],
       ['pull', target, 'OK'],
+      ['signature', target, 'same CID'],
       ['sync', source, 'PERMISSION_DENIED'],
     ];
     expect(rows.map((row) => [row.call.split(' ')[0], row.caller, row.actual]), formatTourTable(rows)).toEqual([
