@@ -220,6 +220,17 @@ describe('sync worker between two token-authenticated registries', () => {
     expect(await store.records.referrers(signed!)).toEqual([signature, publicKey]);
   });
 
+  it('completes a sync of a record held here that the peer has deleted since, keeping it', async (context) => {
+    skipIfUnavailable(context);
+    const [cid] = await peerRecords(1);
+    const { sync, store } = await harness({ records: (await openStore(mkdtempSync(path.join(root, 'fs-')))).records });
+    expect((await sync({ cids: [cid!] })).status).toBe('SYNC_STATUS_COMPLETED');
+    await peer.records.delete(cid!);
+    const again = await sync({ cids: [cid!] });
+    expect(again.status, again.failureReason).toBe('SYNC_STATUS_COMPLETED');
+    await expect(store.records.get(cid!)).resolves.toBeDefined();
+  });
+
   it('pulls only the CIDs a sync names', async (context) => {
     skipIfUnavailable(context);
     const [wanted, other] = await peerRecords(2);

@@ -251,7 +251,12 @@ export class SyncWorker {
     const { registryUrl } = await current;
     await forEachConcurrently(cids, this.concurrency, signal, async (cid) => {
       if (await this.holds(cid)) {
-        await this.copyReferrers(sync, cid, await fromPeer((registry) => registry.referrers(cid)), registryUrl);
+        // A record the peer has deleted since is kept here, and has no referrers there to bring.
+        const theirs = await fromPeer((registry) => registry.referrers(cid)).catch((error: unknown) => {
+          if (error instanceof StoreError && error.reason === 'not-found') return [];
+          throw error;
+        });
+        await this.copyReferrers(sync, cid, theirs, registryUrl);
         return;
       }
       const { record, referrers } = await fromPeer((registry) => registry.getWithReferrers(cid));
