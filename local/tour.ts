@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultPolicyAllows } from '@dirtk/directory-api/contract';
+import { defaultPolicyAllows, type ReferrerType } from '@dirtk/directory-api/contract';
 import { StoreServiceService, SyncServiceService } from '@dirtk/directory-api/grpc';
 import { runDirctl } from '../apps/dirctl/src/cli';
 import type { LocalEndpoints } from './endpoints';
@@ -36,7 +36,7 @@ export const FIRST_CROSS_DOMAIN_CALL = 'first cross-domain call succeeded';
 /** How long the tour waits for a sync to end. */
 const SYNC_TIMEOUT_MS = 120_000;
 const SYNC_ENDED = new Set(['SYNC_STATUS_COMPLETED', 'SYNC_STATUS_FAILED']);
-const SIGNATURE = 'agntcy.dir.sign.v1.Signature';
+const SIGNATURE: ReferrerType = 'agntcy.dir.sign.v1.Signature';
 /** The outcome of a synced record's signature row when the target lists it under the CID the source gave it. */
 const SAME_CID = 'same CID';
 

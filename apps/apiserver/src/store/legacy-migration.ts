@@ -23,6 +23,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJsonBytes, cidOf, codecOfCid, isJsonObject, type JsonObject, LEGACY_JSON_CODEC } from '@dirtk/directory-api/cid';
 import { ensureDirectory, fileExists, removeFileDurably, writeFileAtomic } from './durable-fs';
+import { inDirectoryForm } from './referrer-envelope-migration';
 
 export interface MigrationDirectories {
   readonly records: string;
@@ -62,8 +63,7 @@ async function migrateRecord(dirs: MigrationDirectories, legacyCid: string): Pro
   for (const name of referrerNames.filter(isLegacyCid)) {
     const envelope = await readLegacyObject(path.join(oldReferrers, name), name);
     if (!envelope) continue;
-    const { record_cid: _legacyRecordCid, ...rest } = envelope;
-    const moved = canonicalJsonBytes({ ...rest, record_ref: { cid } });
+    const moved = canonicalJsonBytes(inDirectoryForm(envelope, cid));
     const movedFile = path.join(dirs.referrers, cid, cidOf(moved));
     if (!(await fileExists(movedFile))) await writeFileAtomic(movedFile, moved);
   }

@@ -15,8 +15,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJsonBytes, cidOf, codecOfCid, isJsonObject, RAW_CODEC } from '@dirtk/directory-api/cid';
-import { fileExists, isTempFile, removeFileDurably, writeFileAtomic } from './durable-fs';
+import { canonicalJsonBytes, cidOf, codecOfCid, isJsonObject, type JsonObject, RAW_CODEC } from '@dirtk/directory-api/cid';
+import { fileExists, removeFileDurably, writeFileAtomic } from './durable-fs';
 
 /** `<root>/<FORMAT_FILE>` names the referrer envelope form every stored referrer has. */
 export const FORMAT_FILE = 'referrer-envelope';
@@ -27,8 +27,8 @@ export async function migrateReferrerEnvelopes(root: string, referrersDir: strin
   const formatFile = path.join(root, FORMAT_FILE);
   if ((await readFile(formatFile, 'utf8').catch(() => undefined)) === CURRENT_FORM) return 0;
   let migrated = 0;
+  // Runs after the open's sweep: every folder here is a stored record's.
   for (const record of await readdir(referrersDir)) {
-    if (isTempFile(record)) continue;
     const dir = path.join(referrersDir, record);
     for (const name of await readdir(dir)) {
       if (codecOfCid(name) === RAW_CODEC && (await migrateReferrer(dir, name))) migrated++;
@@ -38,14 +38,19 @@ export async function migrateReferrerEnvelopes(root: string, referrersDir: strin
   return migrated;
 }
 
+/** A referrer envelope of the previous form (`record_cid`) in today's, naming the record `recordCid`. */
+export function inDirectoryForm(previous: JsonObject, recordCid: string): JsonObject {
+  const { record_cid: _previousRecordCid, ...rest } = previous;
+  return { ...rest, record_ref: { cid: recordCid } };
+}
+
 async function migrateReferrer(dir: string, cid: string): Promise<boolean> {
   const file = path.join(dir, cid);
   const bytes = await readFile(file);
   if (cidOf(bytes) !== cid) return false;
   const envelope: unknown = JSON.parse(bytes.toString('utf8'));
   if (!isJsonObject(envelope) || typeof envelope['record_cid'] !== 'string') return false;
-  const { record_cid: recordCid, ...rest } = envelope;
-  const moved = canonicalJsonBytes({ ...rest, record_ref: { cid: recordCid } });
+  const moved = canonicalJsonBytes(inDirectoryForm(envelope, envelope['record_cid']));
   const movedFile = path.join(dir, cidOf(moved));
   if (!(await fileExists(movedFile))) await writeFileAtomic(movedFile, moved);
   await removeFileDurably(file);
